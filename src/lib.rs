@@ -4,9 +4,12 @@
 //! `addr, error → memory → dump | debuginfo → arch → value, kernel, stack → session → commands → script → repl`.
 
 pub mod addr;
+pub mod arch;
 pub mod debuginfo;
 pub mod dump;
 pub mod error;
+pub mod kernel;
 pub mod memory;
+pub mod session;
 
 pub use error::{Error, Result};

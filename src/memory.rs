@@ -184,6 +184,7 @@ mod tests {
     #[test]
     fn mock_reads_and_strings() {
         let mut m = MockMemory::new();
+        m.write(0x1000, &[0u8; 4096]);
         m.write(0x1000, b"hello\0world");
         m.write_u64(0x2000, 0xdead_beef);
         assert_eq!(

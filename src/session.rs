@@ -1,0 +1,245 @@
+//! The session: one dump, its vmlinux, the address translation and the bootstrap facts, wired
+//! together. Every command and script reads the kernel through this object.
+//!
+//! Must not import `commands` or `script`.
+
+use crate::addr::{Kva, Pa};
+use crate::arch::x86_64::Paging;
+use crate::arch::Arch;
+use crate::debuginfo::{Symbol, Vmlinux};
+use crate::dump::{self, Dump};
+use crate::error::{Error, Result};
+use crate::kernel::layout::{check_match, discover_layout, LayoutSource};
+use crate::memory::{MemoryError, MemoryReader, PhysReader, ReadExt};
+use std::path::{Path, PathBuf};
+
+/// Most bytes past a symbol's end an address may lie and still be shown as `sym+off`.
+const SYMBOL_SLACK: u64 = 4096;
+
+/// An open dump with its kernel.
+pub struct Session {
+    dump: Box<dyn Dump>,
+    vmlinux: Vmlinux,
+    paging: Paging,
+    layout_source: LayoutSource,
+    percpu_end: u64,
+    per_cpu_offsets: Vec<u64>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("dump", &self.dump.path())
+            .field("vmlinux", &self.vmlinux.path())
+            .field("layout", self.paging.layout())
+            .finish()
+    }
+}
+
+/// What a file looks like from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// An ELF executable or relocatable object (a vmlinux or module).
+    Kernel,
+    /// A dump (ELF core, kdump-compressed or flattened).
+    Dump,
+    /// Something else.
+    Unknown,
+}
+
+/// Classifies `path` by its magic number (ELF `e_type` 4 = core).
+pub fn file_kind(path: &Path) -> std::io::Result<FileKind> {
+    use std::io::Read;
+    let mut head = [0u8; 18];
+    let mut f = std::fs::File::open(path)?;
+    let n = f.read(&mut head)?;
+    let head = &head[..n];
+    Ok(if head.starts_with(b"\x7fELF") && head.len() >= 18 {
+        if u16::from_le_bytes([head[16], head[17]]) == 4 {
+            FileKind::Dump
+        } else {
+            FileKind::Kernel
+        }
+    } else if head.starts_with(b"KDUMP   ") || head.starts_with(b"makedumpfile") {
+        FileKind::Dump
+    } else {
+        FileKind::Unknown
+    })
+}
+
+/// Orders two paths as (vmlinux, vmcore) by content, whatever order they were given in.
+pub fn order_files(a: &Path, b: &Path) -> Result<(PathBuf, PathBuf)> {
+    let kind = |p: &Path| file_kind(p).map_err(|e| Error::Kernel(format!("{}: {e}", p.display())));
+    match (kind(a)?, kind(b)?) {
+        (FileKind::Kernel, FileKind::Dump) => Ok((a.into(), b.into())),
+        (FileKind::Dump, FileKind::Kernel) => Ok((b.into(), a.into())),
+        (FileKind::Unknown, _) => Err(Error::Kernel(format!(
+            "{}: neither a vmlinux nor a dump",
+            a.display()
+        ))),
+        (_, FileKind::Unknown) => Err(Error::Kernel(format!(
+            "{}: neither a vmlinux nor a dump",
+            b.display()
+        ))),
+        (ka, _) => Err(Error::Kernel(format!(
+            "{} and {} are both {}",
+            a.display(),
+            b.display(),
+            if ka == FileKind::Dump {
+                "dumps"
+            } else {
+                "kernels"
+            }
+        ))),
+    }
+}
+
+impl Session {
+    /// Opens `vmcore` with `vmlinux`, finds the kernel's layout and checks that they match.
+    pub fn open(vmlinux: &Path, vmcore: &Path) -> Result<Self> {
+        let vmlinux = Vmlinux::open(vmlinux)?;
+        let dump = dump::open(vmcore)?;
+        Self::from_parts(dump, vmlinux)
+    }
+
+    /// Builds a session from an already opened dump and vmlinux.
+    pub fn from_parts(dump: Box<dyn Dump>, vmlinux: Vmlinux) -> Result<Self> {
+        let (layout, layout_source) = discover_layout(dump.as_ref(), &vmlinux)?;
+        let percpu_end = vmlinux
+            .section(".data..percpu")
+            .filter(|s| s.addr == 0)
+            .map(|s| s.size)
+            .unwrap_or(0);
+        let mut s = Self {
+            dump,
+            vmlinux,
+            paging: Paging::new(layout),
+            layout_source,
+            percpu_end,
+            per_cpu_offsets: Vec::new(),
+        };
+        let slide = s.kaslr_offset();
+        check_match(
+            s.dump.as_ref(),
+            &s.vmlinux,
+            &|kva, len| s.read_vec(kva, len).ok(),
+            slide,
+        )?;
+        s.per_cpu_offsets = s.read_per_cpu_offsets();
+        Ok(s)
+    }
+
+    fn read_per_cpu_offsets(&self) -> Vec<u64> {
+        let Some(base) = self.symbol_addr("__per_cpu_offset") else {
+            return Vec::new();
+        };
+        let n = self
+            .symbol_addr("nr_cpu_ids")
+            .and_then(|a| self.read_u32(Kva(a)).ok())
+            .unwrap_or(1)
+            .clamp(1, 8192) as u64;
+        (0..n)
+            .map_while(|i| self.read_u64(Kva(base + i * 8)).ok())
+            .collect()
+    }
+
+    /// The dump.
+    pub fn dump(&self) -> &dyn Dump {
+        self.dump.as_ref()
+    }
+    /// The vmlinux.
+    pub fn vmlinux(&self) -> &Vmlinux {
+        &self.vmlinux
+    }
+    /// The address translation in use.
+    pub fn paging(&self) -> &Paging {
+        &self.paging
+    }
+    /// How the layout was found.
+    pub fn layout_source(&self) -> LayoutSource {
+        self.layout_source
+    }
+    /// The KASLR slide of the kernel image.
+    pub fn kaslr_offset(&self) -> u64 {
+        self.paging.layout().kaslr_offset
+    }
+    /// `__per_cpu_offset[]` for each possible CPU.
+    pub fn per_cpu_offsets(&self) -> &[u64] {
+        &self.per_cpu_offsets
+    }
+
+    /// Whether a link-time address is a per-CPU variable offset (not relocated by KASLR).
+    pub fn is_percpu_link_addr(&self, link: u64) -> bool {
+        link < self.percpu_end
+    }
+
+    /// The runtime address of a vmlinux symbol (KASLR applied; per-CPU symbols stay offsets).
+    pub fn symbol_addr(&self, name: &str) -> Option<u64> {
+        let s = self.vmlinux.symbols().lookup(name)?;
+        Some(self.runtime_addr(s))
+    }
+
+    /// The runtime address of `sym`.
+    pub fn runtime_addr(&self, sym: &Symbol) -> u64 {
+        if self.is_percpu_link_addr(sym.addr) {
+            sym.addr
+        } else {
+            sym.addr.wrapping_add(self.kaslr_offset())
+        }
+    }
+
+    /// The symbol containing runtime address `addr` and the offset into it.
+    pub fn symbol_at(&self, addr: u64) -> Option<(&Symbol, u64)> {
+        let link = addr.wrapping_sub(self.kaslr_offset());
+        self.vmlinux
+            .symbols()
+            .resolve(link, SYMBOL_SLACK)
+            .filter(|(s, _)| !self.is_percpu_link_addr(s.addr))
+    }
+
+    /// `name+0xoff` (or `name`) for a runtime address, if it falls in the kernel image.
+    pub fn symbolize(&self, addr: u64) -> Option<String> {
+        let (s, off) = self.symbol_at(addr)?;
+        Some(if off == 0 {
+            s.name.clone()
+        } else {
+            format!("{}+{off:#x}", s.name)
+        })
+    }
+
+    /// Address of per-CPU variable `name` on `cpu`.
+    pub fn per_cpu_addr(&self, name: &str, cpu: usize) -> Option<u64> {
+        let off = *self.per_cpu_offsets.get(cpu)?;
+        let s = self.vmlinux.symbols().lookup(name)?;
+        Some(s.addr.wrapping_add(off))
+    }
+
+    /// Translates a kernel virtual address.
+    pub fn translate(&self, kva: Kva) -> Result<Pa, MemoryError> {
+        self.paging
+            .translate(self.dump.as_ref() as &dyn PhysReader, kva)
+    }
+}
+
+impl MemoryReader for Session {
+    fn read_virt(&self, kva: Kva, buf: &mut [u8]) -> Result<(), MemoryError> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let va = kva
+                .checked_add(done as u64)
+                .ok_or(MemoryError::InvalidAddress { kva })?;
+            let in_page = (4096 - (va.0 & 4095)) as usize;
+            let n = in_page.min(buf.len() - done);
+            let pa = self.translate(va)?;
+            self.dump.read_phys(pa, &mut buf[done..done + n])?;
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+impl PhysReader for Session {
+    fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemoryError> {
+        self.dump.read_phys(pa, buf)
+    }
+}

@@ -5,7 +5,10 @@
 
 pub mod addr;
 pub mod arch;
+pub mod cli;
+pub mod commands;
 pub mod debuginfo;
+pub mod demo;
 pub mod dump;
 pub mod error;
 pub mod kernel;

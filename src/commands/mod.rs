@@ -1,0 +1,76 @@
+//! Built-in crash-style commands, one per file, behind the [`Command`] trait. Commands write
+//! their text to the output they are given and never print on their own.
+//!
+//! Must not import `script` or `repl`.
+
+use crate::error::{Error, Result};
+use crate::session::Session;
+use std::io::Write;
+
+pub mod args;
+pub mod help;
+pub mod rd;
+pub mod sym;
+
+pub use args::{parse_address, split_line, Opts};
+
+/// One built-in command.
+pub trait Command: Send + Sync {
+    /// The name typed at the prompt.
+    fn name(&self) -> &'static str;
+    /// Other names accepted.
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// One line for `help`.
+    fn summary(&self) -> &'static str;
+    /// Synopsis and options, shown by `help NAME`.
+    fn usage(&self) -> &'static str;
+    /// Runs with `args` (without the command name), writing to `out`.
+    fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()>;
+}
+
+/// All built-in commands.
+pub struct Registry {
+    commands: Vec<Box<dyn Command>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Registry {
+    /// The registry with every built-in command.
+    pub fn new() -> Self {
+        Self {
+            commands: vec![Box::new(help::Help), Box::new(rd::Rd), Box::new(sym::Sym)],
+        }
+    }
+    /// The command called `name` (or one of its aliases).
+    pub fn find(&self, name: &str) -> Option<&dyn Command> {
+        self.commands
+            .iter()
+            .find(|c| c.name() == name || c.aliases().contains(&name))
+            .map(|c| c.as_ref())
+    }
+    /// Every command, in registration order.
+    pub fn all(&self) -> impl Iterator<Item = &dyn Command> {
+        self.commands.iter().map(|c| c.as_ref())
+    }
+    /// Runs one command line (`name args…`), writing to `out`.
+    pub fn run_line(&self, session: &Session, line: &str, out: &mut dyn Write) -> Result<()> {
+        let words = split_line(line)?;
+        let Some((name, args)) = words.split_first() else {
+            return Ok(());
+        };
+        let cmd = self
+            .find(name)
+            .ok_or_else(|| Error::Usage(format!("{name}: command not found")))?;
+        if name == "help" {
+            return help::run_help(self, args, out);
+        }
+        cmd.run(session, args, out)
+    }
+}

@@ -89,8 +89,7 @@ impl Opts {
                 o.flags.push(body.to_string());
                 continue;
             }
-            let mut chars = body.char_indices();
-            while let Some((i, c)) = chars.next() {
+            for (i, c) in body.char_indices() {
                 if with_value.contains(c) {
                     let rest = &body[i + c.len_utf8()..];
                     let v = if rest.is_empty() {

@@ -1,0 +1,79 @@
+//! Shared helpers for the integration tests: the real-dump fixtures (built on demand by the
+//! project's generator, never skipped) and their ground truth.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Runs the fixture generator once per test binary (it is a no-op when the cache is warm;
+/// `flock` serializes concurrent test binaries) and returns its output directory.
+pub fn fixture_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make-fixtures.sh");
+        let root = std::env::var("RKDUMP_FIXTURES")
+            .unwrap_or_else(|_| rkdump::demo::DEFAULT_FIXTURE_ROOT.to_string());
+        std::fs::create_dir_all(&root).expect("cannot create the fixture root");
+        let lock = Path::new(&root).join(".lock");
+        let out = Command::new("flock")
+            .arg(&lock)
+            .arg("bash")
+            .arg(&script)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("cannot run the fixture generator");
+        assert!(
+            out.status.success(),
+            "fixture generator {} failed: {}",
+            script.display(),
+            out.status
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let dir = stdout
+            .lines()
+            .last()
+            .expect("fixture generator printed nothing")
+            .trim()
+            .to_string();
+        PathBuf::from(dir)
+    })
+}
+
+/// Path of a fixture file; panics (fails the test) when the generator did not make it.
+pub fn fixture(name: &str) -> PathBuf {
+    let p = fixture_dir().join(name);
+    assert!(p.exists(), "fixture {} is missing", p.display());
+    p
+}
+
+/// The vmlinux of the fixtures.
+pub fn vmlinux() -> PathBuf {
+    fixture("vmlinux")
+}
+
+/// Ground truth printed by the guest for `scenario` (`live`, `panic`).
+pub fn truth(scenario: &str) -> serde_json::Value {
+    let p = fixture(&format!("{scenario}.truth.json"));
+    let text = std::fs::read_to_string(&p).expect("cannot read the ground truth");
+    serde_json::from_str(&text).expect("ground truth is not JSON")
+}
+
+/// Dump files listed in the manifest: (file name, scenario, format).
+pub fn manifest() -> Vec<(String, String, String)> {
+    let p = fixture("manifest.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p).expect("manifest")).expect("manifest json");
+    let list = v
+        .get("dumps")
+        .and_then(|d| d.as_array())
+        .cloned()
+        .or_else(|| v.as_array().cloned())
+        .expect("manifest has no dump list");
+    list.iter()
+        .map(|d| {
+            let s = |k: &str| d.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+            (s("file"), s("scenario"), s("format"))
+        })
+        .collect()
+}

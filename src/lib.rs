@@ -14,5 +14,6 @@ pub mod error;
 pub mod kernel;
 pub mod memory;
 pub mod session;
+pub mod sysinfo;
 
 pub use error::{Error, Result};

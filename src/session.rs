@@ -6,12 +6,13 @@
 use crate::addr::{Kva, Pa};
 use crate::arch::x86_64::Paging;
 use crate::arch::Arch;
-use crate::debuginfo::{Symbol, Vmlinux};
+use crate::debuginfo::{Symbol, TypeId, TypeIndex, Vmlinux};
 use crate::dump::{self, Dump};
 use crate::error::{Error, Result};
 use crate::kernel::layout::{check_match, discover_layout, LayoutSource};
 use crate::memory::{MemoryError, MemoryReader, PhysReader, ReadExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// Most bytes past a symbol's end an address may lie and still be shown as `sym+off`.
 const SYMBOL_SLACK: u64 = 4096;
@@ -24,6 +25,7 @@ pub struct Session {
     layout_source: LayoutSource,
     percpu_end: u64,
     per_cpu_offsets: Vec<u64>,
+    types: OnceLock<std::result::Result<TypeIndex, String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -117,6 +119,7 @@ impl Session {
             layout_source,
             percpu_end,
             per_cpu_offsets: Vec::new(),
+            types: OnceLock::new(),
         };
         let slide = s.kaslr_offset();
         check_match(
@@ -218,6 +221,71 @@ impl Session {
     pub fn translate(&self, kva: Kva) -> Result<Pa, MemoryError> {
         self.paging
             .translate(self.dump.as_ref() as &dyn PhysReader, kva)
+    }
+}
+
+/// Where the DWARF index cache lives: `$RKDUMP_CACHE`, else `$XDG_CACHE_HOME/rkdump`, else
+/// `~/.cache/rkdump`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("RKDUMP_CACHE") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("rkdump");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
+    PathBuf::from(home).join(".cache/rkdump")
+}
+
+impl Session {
+    /// The DWARF type index of the vmlinux, built (or loaded from the cache) on first use.
+    pub fn types(&self) -> Result<&TypeIndex> {
+        let r = self.types.get_or_init(|| {
+            let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = self.vmlinux.bytes();
+            match self.vmlinux.build_id_hex() {
+                Some(id) => TypeIndex::load_or_build(bytes, &id, &cache_dir(), None),
+                None => TypeIndex::build(bytes, None),
+            }
+            .map_err(|e| e.to_string())
+        });
+        r.as_ref().map_err(|e| Error::Kernel(e.clone()))
+    }
+
+    /// The type called `name` (`struct task_struct`, `pid_t`, …).
+    pub fn find_type(&self, name: &str) -> Result<TypeId> {
+        self.types()?
+            .find_type(name)
+            .ok_or_else(|| Error::Kernel(format!("no type named '{name}'")))
+    }
+
+    /// Byte offset of a dotted member path inside type `ty`.
+    pub fn offset_in(&self, ty: TypeId, path: &str) -> Result<u64> {
+        Ok(self.types()?.member(ty, path)?.offset)
+    }
+
+    /// Byte offset of a dotted member path inside the type called `type_name`.
+    pub fn offset_of(&self, type_name: &str, path: &str) -> Result<u64> {
+        self.offset_in(self.find_type(type_name)?, path)
+    }
+
+    /// The DWARF type of global variable `name`.
+    pub fn type_of_global(&self, name: &str) -> Result<TypeId> {
+        Ok(self.global(name)?.1)
+    }
+
+    /// Runtime address and type of global variable `name` (KASLR applied; per-CPU variables
+    /// give their per-CPU offset).
+    pub fn global(&self, name: &str) -> Result<(u64, TypeId)> {
+        let g = self
+            .types()?
+            .global(name)
+            .ok_or_else(|| Error::Kernel(format!("no global variable '{name}' in the debug info")))?;
+        let addr = if self.is_percpu_link_addr(g.addr) {
+            g.addr
+        } else {
+            g.addr.wrapping_add(self.kaslr_offset())
+        };
+        Ok((addr, g.ty))
     }
 }
 

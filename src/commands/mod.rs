@@ -11,6 +11,7 @@ pub mod args;
 pub mod help;
 pub mod rd;
 pub mod sym;
+pub mod sys;
 
 pub use args::{parse_address, split_line, Opts};
 

@@ -112,7 +112,7 @@ pub fn discover_layout(dump: &dyn Dump, vmlinux: &Vmlinux) -> Result<(Layout, La
             Some(a) => a,
             None => syms.addr("init_top_pgt")?.wrapping_add(slide),
         };
-        let pgd = Paging::kernel_image_to_pa(phys_base, top.wrapping_sub(slide))
+        let pgd = Paging::kernel_image_to_pa(phys_base, top)
             .ok_or_else(|| Error::Kernel(format!("bad init_top_pgt address {top:#x}")))?;
         let l5 = info.number("pgtable_l5_enabled").unwrap_or(0) != 0;
         (phys_base, slide, pgd, l5, LayoutSource::Vmcoreinfo)
@@ -130,7 +130,7 @@ pub fn discover_layout(dump: &dyn Dump, vmlinux: &Vmlinux) -> Result<(Layout, La
             })
         });
         if let Some((phys_base, slide, l5)) = from_cr3 {
-            let pgd = Paging::kernel_image_to_pa(phys_base, top_link)
+            let pgd = Paging::kernel_image_to_pa(phys_base, top_link.wrapping_add(slide))
                 .ok_or_else(|| Error::Kernel("init_top_pgt outside the image".into()))?;
             (phys_base, slide, pgd, l5, LayoutSource::Cr3)
         } else {
@@ -162,10 +162,11 @@ pub fn discover_layout(dump: &dyn Dump, vmlinux: &Vmlinux) -> Result<(Layout, La
         }
     };
 
-    // Variables are read through the image mapping, which needs only phys_base.
+    // Variables are read through the image mapping: pa = runtime - __START_KERNEL_map + phys_base.
     let image_var = |name: &str| -> Option<u64> {
         let link = vmlinux.symbols().lookup(name)?.addr;
-        read_u64_phys(phys, Paging::kernel_image_to_pa(phys_base, link)?)
+        let runtime = link.wrapping_add(kaslr_offset);
+        read_u64_phys(phys, Paging::kernel_image_to_pa(phys_base, runtime)?)
     };
     if source != LayoutSource::Vmcoreinfo {
         if let Some(v) = image_var("__pgtable_l5_enabled") {

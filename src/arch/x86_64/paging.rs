@@ -60,11 +60,11 @@ impl Paging {
         &self.layout
     }
 
-    /// Translates a kernel-image address (`__START_KERNEL_map` + …) without page tables.
+    /// Translates a runtime kernel-image address (`__START_KERNEL_map` + …) without page
+    /// tables: `kva - __START_KERNEL_map + phys_base` (`phys_base` may be negative, as two's
+    /// complement, when KASLR moved the image virtually further than physically).
     pub fn kernel_image_to_pa(phys_base: u64, kva: u64) -> Option<Pa> {
-        kva.checked_sub(START_KERNEL_MAP)?
-            .checked_add(phys_base)
-            .map(Pa)
+        Some(Pa(kva.checked_sub(START_KERNEL_MAP)?.wrapping_add(phys_base)))
     }
 
     /// Walks the page tables rooted at `root` for `va`.

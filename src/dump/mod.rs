@@ -478,4 +478,71 @@ mod tests {
         }
         assert!(opened > iterations / 10, "only {opened} mutants opened");
     }
+
+    /// Writes seed corpora for the fuzz targets into `$RKDUMP_FUZZ_SEEDS/<target>/`
+    /// (`RKDUMP_FUZZ_SEEDS=fuzz/corpus cargo test write_fuzz_seeds -- --ignored`).
+    #[test]
+    #[ignore]
+    fn write_fuzz_seeds() {
+        let Some(dir) = std::env::var_os("RKDUMP_FUZZ_SEEDS") else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        let write = |target: &str, name: &str, bytes: &[u8]| {
+            let d = dir.join(target);
+            let _ = std::fs::create_dir_all(&d);
+            let _ = std::fs::write(d.join(name), bytes);
+        };
+        let mut spec = sample_spec(6);
+        // Keep seeds small: fewer pages, smaller bitmap.
+        spec.pages.retain(|p| p.0 < 8);
+        spec.max_mapnr = 64;
+        let (image, _) = kdump(&spec);
+        write("kdump", "v6", &image);
+        spec.version = 3;
+        write("kdump", "v3", &kdump(&spec).0);
+        write("flattened", "kdump", &flatten(&image));
+        let seg = vec![7u8; 4096];
+        let mut notes = super::notes::build::note("CORE", 1, &super::notes::build::prstatus(1, 2));
+        notes.extend(super::notes::build::note(
+            "QEMU",
+            0,
+            &super::notes::build::qemu_cpu_state(1, 2, Some(3)),
+        ));
+        notes.extend(super::notes::build::note(
+            "VMCOREINFO",
+            0,
+            b"OSRELEASE=6.1
+KERNELOFFSET=1000
+",
+        ));
+        for (name, layout) in [
+            ("kdump", Layout::Kdump),
+            ("qemu", Layout::Qemu),
+            ("xnum", Layout::QemuXnum),
+        ] {
+            let elf = core(
+                layout,
+                &notes,
+                &[
+                    Seg {
+                        paddr: 0x1000,
+                        data: &seg,
+                        zero_tail: 4096,
+                    },
+                    Seg {
+                        paddr: 0x10_0000,
+                        data: &seg[..100],
+                        zero_tail: 0,
+                    },
+                ],
+            );
+            write("elf", name, &elf);
+            if layout == Layout::Qemu {
+                write("flattened", "elf", &flatten(&elf));
+            }
+        }
+        write("vmcoreinfo", "text", b"OSRELEASE=6.1.0-37-amd64\nPAGESIZE=4096\nSYMBOL(init_uts_ns)=ffffffff82a14420\nKERNELOFFSET=1c000000\n");
+        write("vmcoreinfo", "notes", &notes);
+    }
 }

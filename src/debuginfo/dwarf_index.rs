@@ -1283,7 +1283,7 @@ fn build_data(
                 .unwrap_or_else(|| "no unit could be read".into()),
         });
     }
-    let mut data = finish(acc, units);
+    let mut data = finish(&dw, acc, units);
     if header_error.is_some() {
         data.units_failed += 1;
     }
@@ -1291,7 +1291,7 @@ fn build_data(
 }
 
 /// Interns names and sorts the scan's tables.
-fn finish(acc: Acc<'_>, units: Vec<u64>) -> IndexData {
+fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
     let mut names = String::new();
     let mut interned: FxMap<String, NameRef> = FxMap::default();
     let mut intern = |s: &str| -> NameRef {
@@ -1306,21 +1306,31 @@ fn finish(acc: Acc<'_>, units: Vec<u64>) -> IndexData {
         interned.insert(s.to_string(), r);
         r
     };
-    let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let lossy = |k: reader::NameKey| {
+        reader::name_of_key(dw, k)
+            .map(|c| c.into_owned())
+            .unwrap_or_default()
+    };
 
-    // Types: base names are normalized (which may merge gcc spellings).
-    let mut per_kind: [Vec<(String, reader::Variant)>; NKINDS] = Default::default();
-    for ((kind, name), variants) in acc.types {
-        let mut n = lossy(name);
+    // Types: keys become text (different keys may spell one name); base names are normalized
+    // (which merges gcc spellings); variants of one name with one layout merge.
+    let mut by_name: FxMap<(u8, String), Vec<reader::Variant>> = FxMap::default();
+    for ((kind, key), variants) in acc.types {
+        let mut n = lossy(key);
         if kind == KIND_BASE {
             if let Some(b) = normalize_base_name(&n) {
                 n = b;
             }
         }
+        let list = by_name.entry((kind, n)).or_default();
         for v in variants {
-            if let Some(list) = per_kind.get_mut(usize::from(kind)) {
-                list.push((n.clone(), v));
-            }
+            reader::merge_variant(list, v);
+        }
+    }
+    let mut per_kind: [Vec<(String, reader::Variant)>; NKINDS] = Default::default();
+    for ((kind, n), variants) in by_name {
+        if let Some(list) = per_kind.get_mut(usize::from(kind)) {
+            list.extend(variants.into_iter().map(|v| (n.clone(), v)));
         }
     }
     let mut types: [Vec<TypeEntry>; NKINDS] = Default::default();

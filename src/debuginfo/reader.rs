@@ -11,6 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::path::PathBuf;
 
+use gimli::Section as _;
 use gimli::{
     constants as dw, AttributeValue, DebugInfoOffset, DebugStrOffsetsBase, EndianSlice,
     LittleEndian, UnitOffset,
@@ -495,26 +496,118 @@ pub(crate) struct Variant {
     pub(crate) decl: bool,
 }
 
-/// What the scan of some units found, keyed by borrowed names.
+/// A name as the scan sees it, without reading the string: the `.debug_str` offset for
+/// `DW_FORM_strp`/`strx` names (the linker merged `.debug_str`, so equal strings have equal
+/// offsets); tag bit 63 with up to 7 bytes packed for short inline strings (gcc writes names of
+/// 4 bytes or fewer inline); tag bit 62 with a `.debug_line_str` offset; tag bit 61 with a
+/// `.debug_info` offset for longer inline strings. Resolved to text by [`name_of_key`].
+pub(crate) type NameKey = u64;
+
+const KEY_PACKED: u64 = 1 << 63;
+const KEY_LINE_STR: u64 = 1 << 62;
+const KEY_INFO: u64 = 1 << 61;
+
+/// The key of a name attribute value; `None` if it is not a string. Also says whether the key
+/// depends on where the string lies (then layout signatures hash its bytes instead).
+#[inline]
+fn name_key<'a>(
+    dw: &Dw<'a>,
+    ctx: &UnitCtx,
+    v: &AttributeValue<R<'a>>,
+) -> Option<(NameKey, Option<&'a [u8]>)> {
+    match v {
+        AttributeValue::DebugStrRef(o) => Some((o.0 as u64, None)),
+        AttributeValue::DebugLineStrRef(o) => Some((KEY_LINE_STR | o.0 as u64, None)),
+        AttributeValue::DebugStrOffsetsIndex(i) => {
+            let o = dw
+                .str_offsets
+                .get_str_offset(gimli::Format::Dwarf32, ctx.str_base, *i)
+                .ok()?;
+            Some((o.0 as u64, None))
+        }
+        AttributeValue::String(s) => Some(slice_key(dw, s.slice())),
+        _ => None,
+    }
+}
+
+/// The key of a name given as bytes borrowed from one of the sections.
+pub(crate) fn slice_key<'a>(dw: &Dw<'a>, s: &'a [u8]) -> (NameKey, Option<&'a [u8]>) {
+    if s.len() <= 7 {
+        let mut b = [0u8; 8];
+        b[..s.len()].copy_from_slice(s);
+        return (
+            KEY_PACKED | ((s.len() as u64) << 56) | u64::from_le_bytes(b),
+            None,
+        );
+    }
+    let within = |sec: &[u8]| {
+        let base = sec.as_ptr() as usize;
+        let p = s.as_ptr() as usize;
+        (p >= base && p < base + sec.len()).then(|| (p - base) as u64)
+    };
+    if let Some(o) = within(dw.str.reader().slice()) {
+        return (o, None);
+    }
+    if let Some(o) = within(dw.line_str.reader().slice()) {
+        return (KEY_LINE_STR | o, None);
+    }
+    match within(dw.info.reader().slice()) {
+        Some(o) => (KEY_INFO | o, Some(s)),
+        // Not in a section we know (cannot happen for names read from them): hash the bytes.
+        None => {
+            let mut h = FxHasher::default();
+            h.write(s);
+            (KEY_INFO | (h.finish() >> 4), Some(s))
+        }
+    }
+}
+
+/// The text of a name key.
+pub(crate) fn name_of_key<'a>(dw: &Dw<'a>, key: NameKey) -> Option<std::borrow::Cow<'a, str>> {
+    let cstr = |b: &'a [u8]| -> &'a [u8] {
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+        &b[..end]
+    };
+    let bytes: std::borrow::Cow<'a, [u8]> = if key & KEY_PACKED != 0 {
+        let len = ((key >> 56) & 0x7f) as usize;
+        let b = (key & ((1 << 56) - 1)).to_le_bytes();
+        std::borrow::Cow::Owned(b.get(..len.min(7))?.to_vec())
+    } else if key & KEY_LINE_STR != 0 {
+        let o = usize::try_from(key & !KEY_LINE_STR).ok()?;
+        std::borrow::Cow::Borrowed(cstr(dw.line_str.reader().slice().get(o..)?))
+    } else if key & KEY_INFO != 0 {
+        let o = usize::try_from(key & !KEY_INFO).ok()?;
+        std::borrow::Cow::Borrowed(cstr(dw.info.reader().slice().get(o..)?))
+    } else {
+        let o = usize::try_from(key).ok()?;
+        std::borrow::Cow::Borrowed(cstr(dw.str.reader().slice().get(o..)?))
+    };
+    Some(match bytes {
+        std::borrow::Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        std::borrow::Cow::Owned(b) => std::borrow::Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+    })
+}
+
+/// What the scan of some units found, keyed by [`NameKey`]s.
 #[derive(Default)]
-pub(crate) struct Acc<'a> {
-    pub(crate) types: FxMap<(u8, &'a [u8]), Vec<Variant>>,
+pub(crate) struct Acc {
+    pub(crate) types: FxMap<(u8, NameKey), Vec<Variant>>,
     /// name → distinct (address, lowest DIE).
-    pub(crate) globals: FxMap<&'a [u8], Vec<(u64, u64)>>,
+    pub(crate) globals: FxMap<NameKey, Vec<(u64, u64)>>,
     /// enumerator name → lowest enum DIE offset.
-    pub(crate) enumerators: FxMap<&'a [u8], u64>,
-    pub(crate) members: FxSet<&'a [u8]>,
+    pub(crate) enumerators: FxMap<NameKey, u64>,
+    pub(crate) members: FxSet<NameKey>,
     pub(crate) units_failed: usize,
     pub(crate) first_error: Option<String>,
 }
 
-impl<'a> Acc<'a> {
-    fn add_type(&mut self, kind: u8, name: &'a [u8], v: Variant) {
+impl Acc {
+    fn add_type(&mut self, kind: u8, name: NameKey, v: Variant) {
         let list = self.types.entry((kind, name)).or_default();
         merge_variant(list, v);
     }
 
-    fn add_global(&mut self, name: &'a [u8], addr: u64, die: u64) {
+    fn add_global(&mut self, name: NameKey, addr: u64, die: u64) {
         let list = self.globals.entry(name).or_default();
         match list.iter_mut().find(|(a, _)| *a == addr) {
             Some(e) => e.1 = e.1.min(die),
@@ -523,7 +616,7 @@ impl<'a> Acc<'a> {
     }
 
     /// Folds `other` into `self`.
-    pub(crate) fn merge(mut self, other: Acc<'a>) -> Acc<'a> {
+    pub(crate) fn merge(mut self, other: Acc) -> Acc {
         for (k, vs) in other.types {
             let list = self.types.entry(k).or_default();
             for v in vs {
@@ -548,7 +641,9 @@ impl<'a> Acc<'a> {
     }
 }
 
-fn merge_variant(list: &mut Vec<Variant>, v: Variant) {
+/// Adds a variant to a name's list: a definition replaces lone declarations; equal layouts
+/// merge (lowest offset, summed count).
+pub(crate) fn merge_variant(list: &mut Vec<Variant>, v: Variant) {
     if v.decl {
         match list.first_mut() {
             None => list.push(v),
@@ -573,13 +668,13 @@ fn merge_variant(list: &mut Vec<Variant>, v: Variant) {
 }
 
 /// What an open DIE with children is, during the scan.
-enum FrameKind<'a> {
+enum FrameKind {
     /// The unit's root DIE.
     Unit,
     /// A struct/union being summarized.
     Agg {
         kind: u8,
-        name: Option<&'a [u8]>,
+        name: Option<NameKey>,
         die: u64,
         decl: bool,
         hasher: FxHasher,
@@ -587,7 +682,7 @@ enum FrameKind<'a> {
     },
     /// An enum: its enumerators are indexed.
     Enum {
-        name: Option<&'a [u8]>,
+        name: Option<NameKey>,
         die: u64,
         decl: bool,
         hasher: FxHasher,
@@ -596,12 +691,12 @@ enum FrameKind<'a> {
     Other,
 }
 
-struct Frame<'a> {
+struct Frame {
     depth: isize,
-    kind: FrameKind<'a>,
+    kind: FrameKind,
 }
 
-fn finish_frame<'a>(f: Frame<'a>, acc: &mut Acc<'a>) {
+fn finish_frame(f: Frame, acc: &mut Acc) {
     match f.kind {
         FrameKind::Agg {
             kind,
@@ -649,7 +744,7 @@ fn finish_frame<'a>(f: Frame<'a>, acc: &mut Acc<'a>) {
 pub(crate) fn scan_unit<'a>(
     dw: &Dw<'a>,
     unit_off: u64,
-    acc: &mut Acc<'a>,
+    acc: &mut Acc,
 ) -> Result<(), DebugInfoError> {
     let ctx = UnitCtx::new(dw, unit_off)?;
     let header = ctx.header(dw)?;
@@ -658,7 +753,7 @@ pub(crate) fn scan_unit<'a>(
     let err = |e| dwarf_err(unit_off, e);
     let mut raw = header.entries_raw(abbrevs, None).map_err(err)?;
     let mut bias: isize = 0;
-    let mut stack: Vec<Frame<'a>> = Vec::with_capacity(16);
+    let mut stack: Vec<Frame> = Vec::with_capacity(16);
     // (spec/origin DIE, variable DIE, address) for globals named through another DIE.
     let mut pending: Vec<(u64, u64, u64)> = Vec::new();
 
@@ -676,7 +771,7 @@ pub(crate) fn scan_unit<'a>(
         }
         let tag = abbrev.tag();
         let specs = abbrev.attributes();
-        let parent_is = |stack: &Vec<Frame<'a>>| match stack.last().map(|f| &f.kind) {
+        let parent_is = |stack: &Vec<Frame>| match stack.last().map(|f| &f.kind) {
             None => 0u8,
             Some(FrameKind::Unit) => 1,
             Some(FrameKind::Agg { .. }) => 2,
@@ -735,7 +830,8 @@ pub(crate) fn scan_unit<'a>(
         }
 
         // Read the attributes we use.
-        let mut name: Option<&'a [u8]> = None;
+        let mut name: Option<NameKey> = None;
+        let mut name_bytes: Option<&'a [u8]> = None;
         let mut decl = false;
         let mut byte_size: Option<u64> = None;
         let mut loc_expr: Option<&'a [u8]> = None;
@@ -745,9 +841,32 @@ pub(crate) fn scan_unit<'a>(
         let mut bit_b: Option<u64> = None;
         let mut const_bits: Option<u64> = None;
         for spec in specs {
-            let a = raw.read_attribute(*spec).map_err(err)?;
+            if !matches!(
+                spec.name(),
+                dw::DW_AT_name
+                    | dw::DW_AT_declaration
+                    | dw::DW_AT_byte_size
+                    | dw::DW_AT_location
+                    | dw::DW_AT_specification
+                    | dw::DW_AT_abstract_origin
+                    | dw::DW_AT_data_member_location
+                    | dw::DW_AT_data_bit_offset
+                    | dw::DW_AT_bit_offset
+                    | dw::DW_AT_bit_size
+                    | dw::DW_AT_const_value
+            ) {
+                raw.skip_attributes(std::slice::from_ref(spec))
+                    .map_err(err)?;
+                continue;
+            }
+            let a = raw.read_attribute_inline(*spec).map_err(err)?;
             match a.name() {
-                dw::DW_AT_name => name = ctx.attr_str(dw, &a.raw_value()),
+                dw::DW_AT_name => {
+                    if let Some((k, b)) = name_key(dw, &ctx, &a.raw_value()) {
+                        name = Some(k);
+                        name_bytes = b;
+                    }
+                }
                 dw::DW_AT_declaration => decl = matches!(a.value(), AttributeValue::Flag(true)),
                 dw::DW_AT_byte_size => byte_size = a.udata_value(),
                 dw::DW_AT_location => {
@@ -773,7 +892,10 @@ pub(crate) fn scan_unit<'a>(
                 hasher, members, ..
             }) = stack.last_mut().map(|f| &mut f.kind)
             {
-                hasher.write(name.unwrap_or(b"\0"));
+                match name_bytes {
+                    Some(b) => hasher.write(b),
+                    None => hasher.write_u64(name.unwrap_or(u64::MAX)),
+                }
                 hasher.write_u64(member_loc.unwrap_or(u64::MAX));
                 hasher.write_u64(bit_a.unwrap_or(u64::MAX));
                 hasher.write_u64(bit_b.unwrap_or(u64::MAX));
@@ -794,7 +916,10 @@ pub(crate) fn scan_unit<'a>(
             if let Some(FrameKind::Enum { hasher, die: edie, .. }) =
                 stack.last_mut().map(|f| &mut f.kind)
             {
-                hasher.write(name.unwrap_or(b"\0"));
+                match name_bytes {
+                    Some(b) => hasher.write(b),
+                    None => hasher.write_u64(name.unwrap_or(u64::MAX)),
+                }
                 hasher.write_u64(const_bits.unwrap_or(u64::MAX));
                 if let Some(n) = name {
                     let e = acc.enumerators.entry(n).or_insert(*edie);
@@ -902,7 +1027,7 @@ pub(crate) fn scan_unit<'a>(
             };
             let a = DieAttrs::read(&ctx, dw, &d);
             if let Some(n) = a.name {
-                acc.add_global(n, addr, die);
+                acc.add_global(slice_key(dw, n).0, addr, die);
                 break;
             }
             match a.specification.or(a.abstract_origin) {

@@ -1397,3 +1397,7 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
         units_failed: acc.units_failed as u32,
     }
 }
+
+#[cfg(test)]
+#[path = "dwarf_tests.rs"]
+mod tests;

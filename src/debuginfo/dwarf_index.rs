@@ -907,13 +907,17 @@ impl TypeIndex {
             raw.iter()
                 .any(|(_, c)| c.is_some_and(|c| c.signed_form && (c.bits as i64) < 0))
         });
+        let size = a.byte_size.unwrap_or(4);
         let enumerators = raw
             .into_iter()
             .map(|(n, c)| {
+                // gcc writes negative values as sdata and others as the smallest unsigned dataN
+                // (CPUHP_ONLINE = 236 is data1 0xec in a signed enum). A fixed-width form is
+                // sign-extended only when it is as wide as a signed enum itself.
                 let v = match c {
                     None => 0,
                     Some(c) if c.signed_form => c.bits as i64,
-                    Some(c) if signed => c.signed(),
+                    Some(c) if signed && u64::from(c.width) == size => c.signed(),
                     Some(c) => c.unsigned() as i64,
                 };
                 (n, v)
@@ -921,7 +925,7 @@ impl TypeIndex {
             .collect();
         Ok(Type::Enum {
             name,
-            size: a.byte_size.unwrap_or(4),
+            size,
             signed,
             enumerators,
         })
@@ -1134,7 +1138,8 @@ impl TypeIndex {
                     Ok(Type::Array { .. } | Type::Function { .. })
                 );
                 if inner_is_decl {
-                    (format!("{l} (*"), format!("){r}"))
+                    let sep = if l.ends_with('*') { "" } else { " " };
+                    (format!("{l}{sep}(*"), format!("){r}"))
                 } else if l.ends_with('*') {
                     (format!("{l}*"), r)
                 } else {
@@ -1144,10 +1149,15 @@ impl TypeIndex {
             Type::Qualified { qual, target } => {
                 let tid = opt(target);
                 let (l, r) = self.name_parts(tid, depth + 1);
+                let kw = qual.keyword();
                 if matches!(self.get(tid).as_deref(), Ok(Type::Pointer { .. })) {
-                    (format!("{l} {}", qual.keyword()), r)
+                    (format!("{l} {kw}"), r)
+                } else if l.split_whitespace().any(|w| w == kw) {
+                    // C has no qualified arrays: `const` on an array of `const char` is the same
+                    // type (gcc emits both for `const char s[]`).
+                    (l, r)
                 } else {
-                    (format!("{} {l}", qual.keyword()), r)
+                    (format!("{kw} {l}"), r)
                 }
             }
             Type::Array { elem, count } => {

@@ -22,7 +22,7 @@ typedef unsigned long ulong_t;
 typedef ulong_t my_ulong;
 typedef const volatile my_ulong cv_ulong;
 enum color { RED = 0, GREEN = 5, BLUE = 10 };
-enum neg { NEG_A = -1, NEG_B = -100, NEG_C = 3 };
+enum neg { NEG_A = -1, NEG_B = -100, NEG_C = 3, NEG_D = 236 };
 enum big { BIG_A = 0xffffffffu };
 struct bits { unsigned a:3; unsigned b:5; int c:12; unsigned long d:40; unsigned char e; long f:7; };
 struct inner { int x; long y; };
@@ -286,6 +286,7 @@ fn check_model(b: &Built) {
     assert_eq!(idx.enumerator("BLUE").map(|e| e.1), Some(10));
     assert_eq!(idx.enumerator("NEG_B").map(|e| e.1), Some(-100));
     assert_eq!(idx.enumerator("NEG_A").map(|e| e.1), Some(-1));
+    assert_eq!(idx.enumerator("NEG_D").map(|e| e.1), Some(236));
     assert_eq!(idx.enumerator("BIG_A").map(|e| e.1), Some(0xffff_ffff));
     let neg = idx.find_type("enum neg").unwrap();
     assert!(matches!(&*idx.get(neg).unwrap(), Type::Enum { signed: true, .. }));

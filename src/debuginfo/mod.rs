@@ -9,9 +9,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
 
+pub mod cache;
+pub mod dwarf_index;
+mod reader;
 pub mod symbols;
+pub mod types;
 
+pub use dwarf_index::TypeIndex;
 pub use symbols::{Symbol, SymbolKind, SymbolTable};
+pub use types::{BaseEncoding, Global, Member, MemberInfo, Qualifier, StructKind, Type, TypeId};
 
 /// Why debug info could not be loaded or a lookup failed.
 #[derive(Debug, Error)]
@@ -39,6 +45,34 @@ pub enum DebugInfoError {
         path: PathBuf,
         /// What is missing.
         what: &'static str,
+    },
+    /// DWARF data is malformed where it was needed.
+    #[error("malformed DWARF at .debug_info+{offset:#x}: {reason}")]
+    Dwarf {
+        /// `.debug_info` offset of the DIE or unit concerned.
+        offset: u64,
+        /// What was wrong.
+        reason: String,
+    },
+    /// No type of that name.
+    #[error("no type named '{name}'")]
+    NoType {
+        /// The name as asked.
+        name: String,
+    },
+    /// The type has no member of that name (or the path crosses a pointer or a non-aggregate).
+    #[error("{type_name} has no member '{member}'")]
+    NoMember {
+        /// The outer type, in C spelling.
+        type_name: String,
+        /// The member path as asked.
+        member: String,
+    },
+    /// The type has no size (void, function, flexible array, unresolved declaration).
+    #[error("{type_name} has no size")]
+    NoSize {
+        /// The type, in C spelling.
+        type_name: String,
     },
 }
 

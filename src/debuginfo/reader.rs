@@ -1,0 +1,1068 @@
+//! Low-level DWARF access for the type index: locating (and if needed decompressing) the
+//! `.debug_*` sections in the ELF bytes, per-unit context (abbreviations, string-offsets base),
+//! one-pass attribute extraction from a DIE, and the parallel name scan that feeds
+//! [`TypeIndex::build`](super::TypeIndex::build).
+//!
+//! gimli and object types live here and in `dwarf_index.rs` only; nothing of them is public.
+//! Must not import `dump`.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Read;
+use std::path::PathBuf;
+
+use gimli::Section as _;
+use gimli::{
+    constants as dw, AttributeValue, DebugInfoOffset, DebugStrOffsetsBase, EndianSlice,
+    LittleEndian, UnitOffset,
+};
+use object::{Object, ObjectSection};
+
+use super::DebugInfoError;
+
+/// The gimli reader over the ELF bytes.
+pub(crate) type R<'a> = EndianSlice<'a, LittleEndian>;
+/// A DIE as read by gimli.
+pub(crate) type Die<'a> = gimli::DebuggingInformationEntry<R<'a>>;
+/// A unit header as read by gimli.
+pub(crate) type Header<'a> = gimli::UnitHeader<R<'a>>;
+
+/// A small fast hasher (the Fx multiply-rotate scheme) for name and offset keys.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// `HashMap` with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// `HashSet` with [`FxHasher`].
+pub(crate) type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// Where one section's bytes are.
+#[derive(Debug)]
+enum SectionBytes {
+    /// Absent.
+    Empty,
+    /// Uncompressed, at this range of the ELF bytes.
+    Range { start: usize, len: usize },
+    /// Decompressed into memory.
+    Owned(Box<[u8]>),
+}
+
+impl SectionBytes {
+    fn get<'a>(&'a self, elf: &'a [u8]) -> &'a [u8] {
+        match self {
+            SectionBytes::Empty => &[],
+            SectionBytes::Range { start, len } => start
+                .checked_add(*len)
+                .and_then(|end| elf.get(*start..end))
+                .unwrap_or(&[]),
+            SectionBytes::Owned(b) => b,
+        }
+    }
+}
+
+/// The DWARF sections the type index reads, located once in the ELF bytes.
+#[derive(Debug)]
+pub(crate) struct Sections {
+    info: SectionBytes,
+    abbrev: SectionBytes,
+    str: SectionBytes,
+    line_str: SectionBytes,
+    str_offsets: SectionBytes,
+    /// File offset and size of `.debug_info` (a fingerprint for the cache).
+    pub(crate) info_fingerprint: (u64, u64),
+}
+
+fn elf_error(reason: impl Into<String>) -> DebugInfoError {
+    DebugInfoError::BadElf {
+        path: PathBuf::from("<ELF image>"),
+        reason: reason.into(),
+    }
+}
+
+impl Sections {
+    /// Finds the `.debug_*` sections in an ELF image. Relocation sections are ignored on
+    /// purpose: a linked vmlinux needs none for names, types and `DW_OP_addr`.
+    pub(crate) fn from_elf(data: &[u8]) -> Result<Self, DebugInfoError> {
+        let file = object::File::parse(data).map_err(|e| elf_error(e.to_string()))?;
+        if !file.is_little_endian() {
+            return Err(elf_error("big-endian ELF files are not supported"));
+        }
+        let load = |name: &str| -> Result<(SectionBytes, (u64, u64)), DebugInfoError> {
+            let Some(sec) = file.section_by_name(name) else {
+                return Ok((SectionBytes::Empty, (0, 0)));
+            };
+            let range = sec
+                .compressed_file_range()
+                .map_err(|e| elf_error(format!("{name}: {e}")))?;
+            let fp = (range.offset, range.compressed_size);
+            let start = usize::try_from(range.offset).map_err(|_| elf_error("offset"))?;
+            let len = usize::try_from(range.compressed_size).map_err(|_| elf_error("size"))?;
+            if start.checked_add(len).is_none_or(|end| end > data.len()) {
+                return Err(elf_error(format!("{name} lies outside the file")));
+            }
+            let raw = &data[start..start + len];
+            let bytes = match range.format {
+                object::CompressionFormat::None => SectionBytes::Range { start, len },
+                object::CompressionFormat::Zlib => {
+                    let mut out = Vec::with_capacity(
+                        usize::try_from(range.uncompressed_size.min(1 << 32)).unwrap_or(0),
+                    );
+                    flate2::read::ZlibDecoder::new(raw)
+                        .read_to_end(&mut out)
+                        .map_err(|e| elf_error(format!("{name}: zlib: {e}")))?;
+                    SectionBytes::Owned(out.into_boxed_slice())
+                }
+                object::CompressionFormat::Zstandard => {
+                    let out = zstd::stream::decode_all(raw)
+                        .map_err(|e| elf_error(format!("{name}: zstd: {e}")))?;
+                    SectionBytes::Owned(out.into_boxed_slice())
+                }
+                other => {
+                    return Err(elf_error(format!("{name}: unsupported compression {other:?}")))
+                }
+            };
+            Ok((bytes, fp))
+        };
+        let (info, info_fingerprint) = load(".debug_info")?;
+        if matches!(info, SectionBytes::Empty) {
+            return Err(DebugInfoError::Missing {
+                path: PathBuf::from("<ELF image>"),
+                what: ".debug_info",
+            });
+        }
+        Ok(Sections {
+            info,
+            abbrev: load(".debug_abbrev")?.0,
+            str: load(".debug_str")?.0,
+            line_str: load(".debug_line_str")?.0,
+            str_offsets: load(".debug_str_offsets")?.0,
+            info_fingerprint,
+        })
+    }
+
+    /// gimli views of the sections, borrowing `elf`.
+    pub(crate) fn dwarf<'a>(&'a self, elf: &'a [u8]) -> Dw<'a> {
+        let r = |s: &'a SectionBytes| EndianSlice::new(s.get(elf), LittleEndian);
+        Dw {
+            info: gimli::DebugInfo::from(r(&self.info)),
+            abbrev: gimli::DebugAbbrev::from(r(&self.abbrev)),
+            str: gimli::DebugStr::from(r(&self.str)),
+            line_str: gimli::DebugLineStr::from(r(&self.line_str)),
+            str_offsets: gimli::DebugStrOffsets::from(r(&self.str_offsets)),
+        }
+    }
+}
+
+/// Borrowed gimli section views.
+pub(crate) struct Dw<'a> {
+    pub(crate) info: gimli::DebugInfo<R<'a>>,
+    pub(crate) abbrev: gimli::DebugAbbrev<R<'a>>,
+    pub(crate) str: gimli::DebugStr<R<'a>>,
+    pub(crate) line_str: gimli::DebugLineStr<R<'a>>,
+    pub(crate) str_offsets: gimli::DebugStrOffsets<R<'a>>,
+}
+
+/// Converts a gimli error at `offset` to ours.
+pub(crate) fn dwarf_err(offset: u64, e: gimli::Error) -> DebugInfoError {
+    DebugInfoError::Dwarf {
+        offset,
+        reason: e.to_string(),
+    }
+}
+
+/// Per-unit state needed to read its DIEs: abbreviations and string-offsets base.
+pub(crate) struct UnitCtx {
+    /// `.debug_info` offset of the unit header.
+    pub(crate) offset: u64,
+    /// The unit's abbreviations.
+    pub(crate) abbrevs: gimli::Abbreviations,
+    /// `DW_AT_str_offsets_base` of the unit (0 if absent).
+    pub(crate) str_base: DebugStrOffsetsBase<usize>,
+    /// Address size in bytes.
+    pub(crate) address_size: u8,
+}
+
+impl UnitCtx {
+    /// Reads the unit header at `offset` and its abbreviations.
+    pub(crate) fn new(dw: &Dw<'_>, offset: u64) -> Result<Self, DebugInfoError> {
+        let header = unit_header(dw, offset)?;
+        let abbrevs = header
+            .abbreviations(&dw.abbrev)
+            .map_err(|e| dwarf_err(offset, e))?;
+        let mut str_base = DebugStrOffsetsBase(0);
+        if header.version() >= 5 {
+            let root = header
+                .entry(&abbrevs, header.root_offset())
+                .map_err(|e| dwarf_err(offset, e))?;
+            if let Some(AttributeValue::DebugStrOffsetsBase(b)) =
+                root.attr_value(dw::DW_AT_str_offsets_base)
+            {
+                str_base = b;
+            }
+        }
+        Ok(UnitCtx {
+            offset,
+            abbrevs,
+            str_base,
+            address_size: header.address_size(),
+        })
+    }
+
+    /// The unit header (re-read; it is a few bytes).
+    pub(crate) fn header<'a>(&self, dw: &Dw<'a>) -> Result<Header<'a>, DebugInfoError> {
+        unit_header(dw, self.offset)
+    }
+
+    /// Reads the DIE at `.debug_info` offset `off`, which must lie in this unit.
+    pub(crate) fn entry<'a>(
+        &self,
+        header: &Header<'a>,
+        off: u64,
+    ) -> Result<Die<'a>, DebugInfoError> {
+        let uo = off
+            .checked_sub(self.offset)
+            .and_then(|o| usize::try_from(o).ok())
+            .ok_or_else(|| DebugInfoError::Dwarf {
+                offset: off,
+                reason: "DIE offset outside its unit".into(),
+            })?;
+        header
+            .entry(&self.abbrevs, UnitOffset(uo))
+            .map_err(|e| dwarf_err(off, e))
+    }
+
+    /// A string attribute's bytes, whatever its form.
+    pub(crate) fn attr_str<'a>(&self, dw: &Dw<'a>, v: &AttributeValue<R<'a>>) -> Option<&'a [u8]> {
+        match v {
+            AttributeValue::String(s) => Some(s.slice()),
+            AttributeValue::DebugStrRef(o) => dw.str.get_str(*o).ok().map(|s| s.slice()),
+            AttributeValue::DebugLineStrRef(o) => dw.line_str.get_str(*o).ok().map(|s| s.slice()),
+            AttributeValue::DebugStrOffsetsIndex(i) => {
+                let o = dw
+                    .str_offsets
+                    .get_str_offset(gimli::Format::Dwarf32, self.str_base, *i)
+                    .ok()?;
+                dw.str.get_str(o).ok().map(|s| s.slice())
+            }
+            _ => None,
+        }
+    }
+
+    /// A reference attribute as a `.debug_info` offset.
+    pub(crate) fn attr_ref(&self, v: &AttributeValue<R<'_>>) -> Option<u64> {
+        match v {
+            AttributeValue::UnitRef(o) => self.offset.checked_add(o.0 as u64),
+            AttributeValue::DebugInfoRef(o) => Some(o.0 as u64),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the unit header at `.debug_info` offset `offset`.
+pub(crate) fn unit_header<'a>(dw: &Dw<'a>, offset: u64) -> Result<Header<'a>, DebugInfoError> {
+    let o = usize::try_from(offset).map_err(|_| DebugInfoError::Dwarf {
+        offset,
+        reason: "unit offset too large".into(),
+    })?;
+    dw.info
+        .header_from_offset(DebugInfoOffset(o))
+        .map_err(|e| dwarf_err(offset, e))
+}
+
+/// A constant attribute value: its bits and the width of its form (0 for LEB128 forms), and
+/// whether the form was signed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Const {
+    pub(crate) bits: u64,
+    pub(crate) width: u8,
+    pub(crate) signed_form: bool,
+}
+
+impl Const {
+    /// Reads a constant-class value.
+    pub(crate) fn from_value(v: &AttributeValue<R<'_>>) -> Option<Const> {
+        let (bits, width, signed_form) = match *v {
+            AttributeValue::Data1(x) => (u64::from(x), 1, false),
+            AttributeValue::Data2(x) => (u64::from(x), 2, false),
+            AttributeValue::Data4(x) => (u64::from(x), 4, false),
+            AttributeValue::Data8(x) => (x, 8, false),
+            AttributeValue::Udata(x) => (x, 0, false),
+            AttributeValue::Sdata(x) => (x as u64, 0, true),
+            _ => return None,
+        };
+        Some(Const {
+            bits,
+            width,
+            signed_form,
+        })
+    }
+
+    /// The value read as unsigned.
+    pub(crate) fn unsigned(self) -> u64 {
+        self.bits
+    }
+
+    /// The value read as signed (sign-extended from the form's width).
+    pub(crate) fn signed(self) -> i64 {
+        match self.width {
+            1 => i64::from(self.bits as u8 as i8),
+            2 => i64::from(self.bits as u16 as i16),
+            4 => i64::from(self.bits as u32 as i32),
+            _ => self.bits as i64,
+        }
+    }
+
+    /// Whether the value is all ones for its form (i.e. -1 in a fixed-width data form).
+    pub(crate) fn is_minus_one(self) -> bool {
+        self.signed() == -1
+    }
+}
+
+/// The attributes of one DIE the type model uses, gathered in one pass.
+#[derive(Default)]
+pub(crate) struct DieAttrs<'a> {
+    pub(crate) name: Option<&'a [u8]>,
+    pub(crate) ty: Option<u64>,
+    pub(crate) byte_size: Option<u64>,
+    pub(crate) encoding: Option<dw::DwAte>,
+    pub(crate) declaration: bool,
+    pub(crate) member_location: Option<u64>,
+    pub(crate) data_bit_offset: Option<u64>,
+    pub(crate) bit_offset: Option<u64>,
+    pub(crate) bit_size: Option<u64>,
+    pub(crate) count: Option<Const>,
+    pub(crate) upper_bound: Option<Const>,
+    pub(crate) lower_bound: Option<Const>,
+    pub(crate) const_value: Option<Const>,
+    pub(crate) location: Option<&'a [u8]>,
+    pub(crate) specification: Option<u64>,
+    pub(crate) abstract_origin: Option<u64>,
+}
+
+impl<'a> DieAttrs<'a> {
+    /// Extracts the attributes of `die`.
+    pub(crate) fn read(ctx: &UnitCtx, dw: &Dw<'a>, die: &Die<'a>) -> DieAttrs<'a> {
+        let mut a = DieAttrs::default();
+        for attr in die.attrs() {
+            let v = attr.value();
+            match attr.name() {
+                dw::DW_AT_name => a.name = ctx.attr_str(dw, &v),
+                dw::DW_AT_type => a.ty = ctx.attr_ref(&v),
+                dw::DW_AT_byte_size => a.byte_size = v.udata_value(),
+                dw::DW_AT_encoding => {
+                    if let AttributeValue::Encoding(e) = v {
+                        a.encoding = Some(e);
+                    }
+                }
+                dw::DW_AT_declaration => a.declaration = matches!(v, AttributeValue::Flag(true)),
+                dw::DW_AT_data_member_location => {
+                    a.member_location = match v {
+                        AttributeValue::Exprloc(e) => simple_offset_expr(e.0.slice()),
+                        other => other.udata_value(),
+                    }
+                }
+                dw::DW_AT_data_bit_offset => a.data_bit_offset = v.udata_value(),
+                dw::DW_AT_bit_offset => a.bit_offset = v.udata_value(),
+                dw::DW_AT_bit_size => a.bit_size = v.udata_value(),
+                dw::DW_AT_count => a.count = Const::from_value(&attr.raw_value()),
+                dw::DW_AT_upper_bound => a.upper_bound = Const::from_value(&attr.raw_value()),
+                dw::DW_AT_lower_bound => a.lower_bound = Const::from_value(&attr.raw_value()),
+                dw::DW_AT_const_value => a.const_value = Const::from_value(&attr.raw_value()),
+                dw::DW_AT_location => {
+                    if let AttributeValue::Exprloc(e) = v {
+                        a.location = Some(e.0.slice());
+                    }
+                }
+                dw::DW_AT_specification => a.specification = ctx.attr_ref(&v),
+                dw::DW_AT_abstract_origin => a.abstract_origin = ctx.attr_ref(&v),
+                _ => {}
+            }
+        }
+        a
+    }
+}
+
+/// Evaluates the only location expressions compilers emit for member offsets:
+/// `DW_OP_plus_uconst N` and `DW_OP_constu N`.
+fn simple_offset_expr(bytes: &[u8]) -> Option<u64> {
+    let (&op, rest) = bytes.split_first()?;
+    if op != dw::DW_OP_plus_uconst.0 && op != dw::DW_OP_constu.0 {
+        return None;
+    }
+    let mut r = EndianSlice::new(rest, LittleEndian);
+    gimli::Reader::read_uleb128(&mut r).ok()
+}
+
+/// The address in a location that is exactly `DW_OP_addr <addr>`.
+pub(crate) fn op_addr(expr: &[u8], address_size: u8) -> Option<u64> {
+    let (&op, rest) = expr.split_first()?;
+    if op != dw::DW_OP_addr.0 || rest.len() != usize::from(address_size) {
+        return None;
+    }
+    match address_size {
+        8 => rest.try_into().ok().map(u64::from_le_bytes),
+        4 => rest
+            .try_into()
+            .ok()
+            .map(|b: [u8; 4]| u64::from(u32::from_le_bytes(b))),
+        _ => None,
+    }
+}
+
+/// Type namespaces of the index.
+pub(crate) const KIND_STRUCT: u8 = 0;
+/// `union`.
+pub(crate) const KIND_UNION: u8 = 1;
+/// `enum`.
+pub(crate) const KIND_ENUM: u8 = 2;
+/// `typedef`.
+pub(crate) const KIND_TYPEDEF: u8 = 3;
+/// Base types.
+pub(crate) const KIND_BASE: u8 = 4;
+/// Number of namespaces.
+pub(crate) const NKINDS: usize = 5;
+
+/// The namespace of a DWARF tag, if it names one.
+pub(crate) fn tag_kind(tag: dw::DwTag) -> Option<u8> {
+    match tag {
+        dw::DW_TAG_structure_type | dw::DW_TAG_class_type => Some(KIND_STRUCT),
+        dw::DW_TAG_union_type => Some(KIND_UNION),
+        dw::DW_TAG_enumeration_type => Some(KIND_ENUM),
+        dw::DW_TAG_typedef => Some(KIND_TYPEDEF),
+        dw::DW_TAG_base_type => Some(KIND_BASE),
+        _ => None,
+    }
+}
+
+/// One definition (layout) of a named type seen by the scan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Variant {
+    /// Layout signature (0 for kinds without one).
+    pub(crate) sig: u64,
+    /// Lowest DIE offset with this layout.
+    pub(crate) die: u64,
+    /// How many DIEs had this layout.
+    pub(crate) count: u32,
+    /// A declaration only (no definition seen yet).
+    pub(crate) decl: bool,
+}
+
+/// A name as the scan sees it, without reading the string: the `.debug_str` offset for
+/// `DW_FORM_strp`/`strx` names (the linker merged `.debug_str`, so equal strings have equal
+/// offsets); tag bit 63 with up to 7 bytes packed for short inline strings (gcc writes names of
+/// 4 bytes or fewer inline); tag bit 62 with a `.debug_line_str` offset; tag bit 61 with a
+/// `.debug_info` offset for longer inline strings. Resolved to text by [`name_of_key`].
+pub(crate) type NameKey = u64;
+
+const KEY_PACKED: u64 = 1 << 63;
+const KEY_LINE_STR: u64 = 1 << 62;
+const KEY_INFO: u64 = 1 << 61;
+
+/// The key of a name attribute value; `None` if it is not a string. Also says whether the key
+/// depends on where the string lies (then layout signatures hash its bytes instead).
+#[inline]
+fn name_key<'a>(
+    dw: &Dw<'a>,
+    ctx: &UnitCtx,
+    v: &AttributeValue<R<'a>>,
+) -> Option<(NameKey, Option<&'a [u8]>)> {
+    match v {
+        AttributeValue::DebugStrRef(o) => Some((o.0 as u64, None)),
+        AttributeValue::DebugLineStrRef(o) => Some((KEY_LINE_STR | o.0 as u64, None)),
+        AttributeValue::DebugStrOffsetsIndex(i) => {
+            let o = dw
+                .str_offsets
+                .get_str_offset(gimli::Format::Dwarf32, ctx.str_base, *i)
+                .ok()?;
+            Some((o.0 as u64, None))
+        }
+        AttributeValue::String(s) => Some(slice_key(dw, s.slice())),
+        _ => None,
+    }
+}
+
+/// The key of a name given as bytes borrowed from one of the sections.
+pub(crate) fn slice_key<'a>(dw: &Dw<'a>, s: &'a [u8]) -> (NameKey, Option<&'a [u8]>) {
+    if s.len() <= 7 {
+        let mut b = [0u8; 8];
+        b[..s.len()].copy_from_slice(s);
+        return (
+            KEY_PACKED | ((s.len() as u64) << 56) | u64::from_le_bytes(b),
+            None,
+        );
+    }
+    let within = |sec: &[u8]| {
+        let base = sec.as_ptr() as usize;
+        let p = s.as_ptr() as usize;
+        (p >= base && p < base + sec.len()).then(|| (p - base) as u64)
+    };
+    if let Some(o) = within(dw.str.reader().slice()) {
+        return (o, None);
+    }
+    if let Some(o) = within(dw.line_str.reader().slice()) {
+        return (KEY_LINE_STR | o, None);
+    }
+    match within(dw.info.reader().slice()) {
+        Some(o) => (KEY_INFO | o, Some(s)),
+        // Not in a section we know (cannot happen for names read from them): hash the bytes.
+        None => {
+            let mut h = FxHasher::default();
+            h.write(s);
+            (KEY_INFO | (h.finish() >> 4), Some(s))
+        }
+    }
+}
+
+/// The text of a name key.
+pub(crate) fn name_of_key<'a>(dw: &Dw<'a>, key: NameKey) -> Option<std::borrow::Cow<'a, str>> {
+    let cstr = |b: &'a [u8]| -> &'a [u8] {
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+        &b[..end]
+    };
+    let bytes: std::borrow::Cow<'a, [u8]> = if key & KEY_PACKED != 0 {
+        let len = ((key >> 56) & 0x7f) as usize;
+        let b = (key & ((1 << 56) - 1)).to_le_bytes();
+        std::borrow::Cow::Owned(b.get(..len.min(7))?.to_vec())
+    } else if key & KEY_LINE_STR != 0 {
+        let o = usize::try_from(key & !KEY_LINE_STR).ok()?;
+        std::borrow::Cow::Borrowed(cstr(dw.line_str.reader().slice().get(o..)?))
+    } else if key & KEY_INFO != 0 {
+        let o = usize::try_from(key & !KEY_INFO).ok()?;
+        std::borrow::Cow::Borrowed(cstr(dw.info.reader().slice().get(o..)?))
+    } else {
+        let o = usize::try_from(key).ok()?;
+        std::borrow::Cow::Borrowed(cstr(dw.str.reader().slice().get(o..)?))
+    };
+    Some(match bytes {
+        std::borrow::Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        std::borrow::Cow::Owned(b) => std::borrow::Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+    })
+}
+
+/// What the scan of some units found, keyed by [`NameKey`]s.
+#[derive(Default)]
+pub(crate) struct Acc {
+    pub(crate) types: FxMap<(u8, NameKey), Vec<Variant>>,
+    /// name → distinct (address, lowest DIE).
+    pub(crate) globals: FxMap<NameKey, Vec<(u64, u64)>>,
+    /// enumerator name → lowest enum DIE offset.
+    pub(crate) enumerators: FxMap<NameKey, u64>,
+    pub(crate) members: FxSet<NameKey>,
+    pub(crate) units_failed: usize,
+    pub(crate) first_error: Option<String>,
+}
+
+impl Acc {
+    fn add_type(&mut self, kind: u8, name: NameKey, v: Variant) {
+        let list = self.types.entry((kind, name)).or_default();
+        merge_variant(list, v);
+    }
+
+    fn add_global(&mut self, name: NameKey, addr: u64, die: u64) {
+        let list = self.globals.entry(name).or_default();
+        match list.iter_mut().find(|(a, _)| *a == addr) {
+            Some(e) => e.1 = e.1.min(die),
+            None => list.push((addr, die)),
+        }
+    }
+
+    /// Folds `other` into `self`.
+    pub(crate) fn merge(mut self, other: Acc) -> Acc {
+        for (k, vs) in other.types {
+            let list = self.types.entry(k).or_default();
+            for v in vs {
+                merge_variant(list, v);
+            }
+        }
+        for (k, vs) in other.globals {
+            for (addr, die) in vs {
+                self.add_global(k, addr, die);
+            }
+        }
+        for (k, die) in other.enumerators {
+            let e = self.enumerators.entry(k).or_insert(die);
+            *e = (*e).min(die);
+        }
+        self.members.extend(other.members);
+        self.units_failed += other.units_failed;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+        self
+    }
+}
+
+/// Adds a variant to a name's list: a definition replaces lone declarations; equal layouts
+/// merge (lowest offset, summed count).
+pub(crate) fn merge_variant(list: &mut Vec<Variant>, v: Variant) {
+    if v.decl {
+        match list.first_mut() {
+            None => list.push(v),
+            Some(first) if first.decl => {
+                first.die = first.die.min(v.die);
+                first.count += v.count;
+            }
+            Some(_) => {}
+        }
+        return;
+    }
+    if list.first().is_some_and(|f| f.decl) {
+        list.clear();
+    }
+    match list.iter_mut().find(|x| x.sig == v.sig) {
+        Some(x) => {
+            x.die = x.die.min(v.die);
+            x.count += v.count;
+        }
+        None => list.push(v),
+    }
+}
+
+/// What an open DIE with children is, during the scan.
+enum FrameKind {
+    /// The unit's root DIE.
+    Unit,
+    /// A struct/union being summarized.
+    Agg {
+        kind: u8,
+        name: Option<NameKey>,
+        die: u64,
+        decl: bool,
+        hasher: FxHasher,
+        members: u32,
+    },
+    /// An enum: its enumerators are indexed.
+    Enum {
+        name: Option<NameKey>,
+        die: u64,
+        decl: bool,
+        hasher: FxHasher,
+    },
+    /// Anything whose children are not indexed.
+    Other,
+}
+
+struct Frame {
+    depth: isize,
+    kind: FrameKind,
+}
+
+fn finish_frame(f: Frame, acc: &mut Acc) {
+    match f.kind {
+        FrameKind::Agg {
+            kind,
+            name: Some(name),
+            die,
+            decl,
+            mut hasher,
+            members,
+        } => {
+            hasher.write_u32(members);
+            acc.add_type(
+                kind,
+                name,
+                Variant {
+                    sig: hasher.finish(),
+                    die,
+                    count: 1,
+                    decl,
+                },
+            )
+        }
+        FrameKind::Enum {
+            name: Some(name),
+            die,
+            decl,
+            hasher,
+        } => acc.add_type(
+            KIND_ENUM,
+            name,
+            Variant {
+                sig: hasher.finish(),
+                die,
+                count: 1,
+                decl,
+            },
+        ),
+        _ => {}
+    }
+}
+
+/// Scans one unit: named types (with a layout signature), globals with a `DW_OP_addr`
+/// location, enumerators and member names. Only the unit's top level and the insides of
+/// structs, unions and enums are read; function bodies are jumped over with `DW_AT_sibling`.
+/// On malformed DWARF it returns the error; what was found before it stays in `acc`.
+pub(crate) fn scan_unit<'a>(
+    dw: &Dw<'a>,
+    unit_off: u64,
+    acc: &mut Acc,
+) -> Result<(), DebugInfoError> {
+    let ctx = UnitCtx::new(dw, unit_off)?;
+    let header = ctx.header(dw)?;
+    let abbrevs = &ctx.abbrevs;
+    let addr_size = ctx.address_size;
+    let err = |e| dwarf_err(unit_off, e);
+    let mut raw = header.entries_raw(abbrevs, None).map_err(err)?;
+    let mut bias: isize = 0;
+    let mut stack: Vec<Frame> = Vec::with_capacity(16);
+    // (spec/origin DIE, variable DIE, address) for globals named through another DIE.
+    let mut pending: Vec<(u64, u64, u64)> = Vec::new();
+
+    while !raw.is_empty() {
+        let depth = raw.next_depth() + bias;
+        let uoff = raw.next_offset().0 as u64;
+        let die = unit_off.saturating_add(uoff);
+        let Some(abbrev) = raw.read_abbreviation().map_err(err)? else {
+            continue;
+        };
+        while stack.last().is_some_and(|t| t.depth >= depth) {
+            if let Some(f) = stack.pop() {
+                finish_frame(f, acc);
+            }
+        }
+        let tag = abbrev.tag();
+        let specs = abbrev.attributes();
+        let parent_is = |stack: &Vec<Frame>| match stack.last().map(|f| &f.kind) {
+            None => 0u8,
+            Some(FrameKind::Unit) => 1,
+            Some(FrameKind::Agg { .. }) => 2,
+            Some(FrameKind::Enum { .. }) => 3,
+            Some(FrameKind::Other) => 4,
+        };
+        let parent = parent_is(&stack);
+        let kind = tag_kind(tag);
+        let wanted = match parent {
+            0 => true,
+            1 => kind.is_some() || tag == dw::DW_TAG_variable,
+            2 => {
+                tag == dw::DW_TAG_member
+                    || matches!(kind, Some(KIND_STRUCT | KIND_UNION | KIND_ENUM))
+            }
+            3 => tag == dw::DW_TAG_enumerator,
+            _ => false,
+        };
+        if !wanted {
+            // Skip this DIE; jump over its children when DW_AT_sibling allows.
+            let mut sibling = None;
+            for spec in specs {
+                if abbrev.has_children() && spec.name() == dw::DW_AT_sibling {
+                    let a = raw.read_attribute(*spec).map_err(err)?;
+                    if let AttributeValue::UnitRef(o) = a.value() {
+                        sibling = Some(o);
+                    }
+                } else {
+                    raw.skip_attributes(std::slice::from_ref(spec))
+                        .map_err(err)?;
+                }
+            }
+            if abbrev.has_children() {
+                match sibling {
+                    Some(s) if (s.0 as u64) > uoff => {
+                        raw = header.entries_raw(abbrevs, Some(s)).map_err(err)?;
+                        bias = depth;
+                    }
+                    _ => stack.push(Frame {
+                        depth,
+                        kind: FrameKind::Other,
+                    }),
+                }
+            }
+            continue;
+        }
+        if parent == 0 {
+            raw.skip_attributes(specs).map_err(err)?;
+            if abbrev.has_children() {
+                stack.push(Frame {
+                    depth,
+                    kind: FrameKind::Unit,
+                });
+            }
+            continue;
+        }
+
+        // Read the attributes we use.
+        let mut name: Option<NameKey> = None;
+        let mut name_bytes: Option<&'a [u8]> = None;
+        let mut decl = false;
+        let mut byte_size: Option<u64> = None;
+        let mut loc_expr: Option<&'a [u8]> = None;
+        let mut spec_ref: Option<u64> = None;
+        let mut member_loc: Option<u64> = None;
+        let mut bit_a: Option<u64> = None;
+        let mut bit_b: Option<u64> = None;
+        let mut const_bits: Option<u64> = None;
+        for spec in specs {
+            if !matches!(
+                spec.name(),
+                dw::DW_AT_name
+                    | dw::DW_AT_declaration
+                    | dw::DW_AT_byte_size
+                    | dw::DW_AT_location
+                    | dw::DW_AT_specification
+                    | dw::DW_AT_abstract_origin
+                    | dw::DW_AT_data_member_location
+                    | dw::DW_AT_data_bit_offset
+                    | dw::DW_AT_bit_offset
+                    | dw::DW_AT_bit_size
+                    | dw::DW_AT_const_value
+            ) {
+                raw.skip_attributes(std::slice::from_ref(spec))
+                    .map_err(err)?;
+                continue;
+            }
+            let a = raw.read_attribute_inline(*spec).map_err(err)?;
+            match a.name() {
+                dw::DW_AT_name => {
+                    if let Some((k, b)) = name_key(dw, &ctx, &a.raw_value()) {
+                        name = Some(k);
+                        name_bytes = b;
+                    }
+                }
+                dw::DW_AT_declaration => decl = matches!(a.value(), AttributeValue::Flag(true)),
+                dw::DW_AT_byte_size => byte_size = a.udata_value(),
+                dw::DW_AT_location => {
+                    if let AttributeValue::Exprloc(e) = a.value() {
+                        loc_expr = Some(e.0.slice());
+                    }
+                }
+                dw::DW_AT_specification | dw::DW_AT_abstract_origin => {
+                    spec_ref = ctx.attr_ref(&a.value())
+                }
+                dw::DW_AT_data_member_location => member_loc = a.udata_value(),
+                dw::DW_AT_data_bit_offset | dw::DW_AT_bit_offset => bit_a = a.udata_value(),
+                dw::DW_AT_bit_size => bit_b = a.udata_value(),
+                dw::DW_AT_const_value => {
+                    const_bits = Const::from_value(&a.raw_value()).map(Const::unsigned)
+                }
+                _ => {}
+            }
+        }
+
+        if tag == dw::DW_TAG_member {
+            if let Some(FrameKind::Agg {
+                hasher, members, ..
+            }) = stack.last_mut().map(|f| &mut f.kind)
+            {
+                match name_bytes {
+                    Some(b) => hasher.write(b),
+                    None => hasher.write_u64(name.unwrap_or(u64::MAX)),
+                }
+                hasher.write_u64(member_loc.unwrap_or(u64::MAX));
+                hasher.write_u64(bit_a.unwrap_or(u64::MAX));
+                hasher.write_u64(bit_b.unwrap_or(u64::MAX));
+                *members += 1;
+            }
+            if let Some(n) = name {
+                acc.members.insert(n);
+            }
+            if abbrev.has_children() {
+                stack.push(Frame {
+                    depth,
+                    kind: FrameKind::Other,
+                });
+            }
+            continue;
+        }
+        if tag == dw::DW_TAG_enumerator {
+            if let Some(FrameKind::Enum { hasher, die: edie, .. }) =
+                stack.last_mut().map(|f| &mut f.kind)
+            {
+                match name_bytes {
+                    Some(b) => hasher.write(b),
+                    None => hasher.write_u64(name.unwrap_or(u64::MAX)),
+                }
+                hasher.write_u64(const_bits.unwrap_or(u64::MAX));
+                if let Some(n) = name {
+                    let e = acc.enumerators.entry(n).or_insert(*edie);
+                    *e = (*e).min(*edie);
+                }
+            }
+            if abbrev.has_children() {
+                stack.push(Frame {
+                    depth,
+                    kind: FrameKind::Other,
+                });
+            }
+            continue;
+        }
+        if tag == dw::DW_TAG_variable {
+            if let Some(addr) = loc_expr.and_then(|e| op_addr(e, addr_size)) {
+                match (name, spec_ref) {
+                    (Some(n), _) => acc.add_global(n, addr, die),
+                    (None, Some(s)) => pending.push((s, die, addr)),
+                    (None, None) => {}
+                }
+            }
+            if abbrev.has_children() {
+                stack.push(Frame {
+                    depth,
+                    kind: FrameKind::Other,
+                });
+            }
+            continue;
+        }
+        let Some(kind) = kind else { continue };
+        let mut hasher = FxHasher::default();
+        hasher.write_u64(byte_size.unwrap_or(u64::MAX));
+        match kind {
+            KIND_STRUCT | KIND_UNION => {
+                let frame = Frame {
+                    depth,
+                    kind: FrameKind::Agg {
+                        kind,
+                        name,
+                        die,
+                        decl,
+                        hasher,
+                        members: 0,
+                    },
+                };
+                if abbrev.has_children() {
+                    stack.push(frame);
+                } else {
+                    finish_frame(frame, acc);
+                }
+            }
+            KIND_ENUM => {
+                let frame = Frame {
+                    depth,
+                    kind: FrameKind::Enum {
+                        name,
+                        die,
+                        decl,
+                        hasher,
+                    },
+                };
+                if abbrev.has_children() {
+                    stack.push(frame);
+                } else {
+                    finish_frame(frame, acc);
+                }
+            }
+            _ => {
+                if let Some(n) = name {
+                    let sig = if kind == KIND_BASE {
+                        byte_size.unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    acc.add_type(
+                        kind,
+                        n,
+                        Variant {
+                            sig,
+                            die,
+                            count: 1,
+                            decl,
+                        },
+                    );
+                }
+                if abbrev.has_children() {
+                    stack.push(Frame {
+                        depth,
+                        kind: FrameKind::Other,
+                    });
+                }
+            }
+        }
+    }
+    while let Some(f) = stack.pop() {
+        finish_frame(f, acc);
+    }
+    // Globals whose defining DIE names them only through DW_AT_specification/abstract_origin.
+    for (target, die, addr) in pending {
+        let mut at = target;
+        for _ in 0..4 {
+            let Some(d) = read_die_anywhere(dw, &ctx, &header, at) else {
+                break;
+            };
+            let a = DieAttrs::read(&ctx, dw, &d);
+            if let Some(n) = a.name {
+                acc.add_global(slice_key(dw, n).0, addr, die);
+                break;
+            }
+            match a.specification.or(a.abstract_origin) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a DIE in this unit (the common case for specifications); other units are not
+/// followed here.
+fn read_die_anywhere<'a>(
+    _dw: &Dw<'a>,
+    ctx: &UnitCtx,
+    header: &Header<'a>,
+    off: u64,
+) -> Option<Die<'a>> {
+    ctx.entry(header, off).ok()
+}
+
+/// Lists the `.debug_info` offsets of all units, stopping at the first unreadable header.
+pub(crate) fn unit_offsets(dw: &Dw<'_>) -> (Vec<u64>, Option<String>) {
+    let mut out = Vec::new();
+    let mut iter = dw.info.units();
+    loop {
+        match iter.next() {
+            Ok(Some(h)) => {
+                if let Some(o) = h.debug_info_offset() {
+                    out.push(o.0 as u64);
+                }
+            }
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The DWARF type index on the real Debian vmlinux (`/usr/lib/debug/boot/vmlinux-*-cloud-amd64`),
+//! cross-checked against drgn: `tests/golden/vmlinux-layouts.json` was produced by
+//! `tests/tools/drgn_layouts.py` from the same file. A missing vmlinux fails loudly.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use rkdump::debuginfo::{Type, TypeIndex};
+
+fn vmlinux_path() -> PathBuf {
+    let dir = "/usr/lib/debug/boot";
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}: install the kernel debug package (linux-image-*-cloud-amd64-dbg)"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("vmlinux-") && n.ends_with("-cloud-amd64"))
+        })
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .unwrap_or_else(|| panic!("no {dir}/vmlinux-*-cloud-amd64: install the kernel debug package"))
+}
+
+struct Fixture {
+    elf: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    idx: TypeIndex,
+    golden: serde_json::Value,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let path = vmlinux_path();
+        let file = std::fs::File::open(&path).expect("open vmlinux");
+        // SAFETY: read-only mapping of a file nobody modifies during the test.
+        let map = unsafe { memmap2::Mmap::map(&file) }.expect("mmap vmlinux");
+        let elf: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(map);
+        let idx = TypeIndex::build(elf.clone(), None).expect("index vmlinux");
+        let golden_path =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/vmlinux-layouts.json");
+        let golden: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(golden_path).expect("golden file"))
+                .expect("golden JSON");
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        assert_eq!(
+            golden["vmlinux"].as_str(),
+            Some(name),
+            "golden file was made from another vmlinux: rerun tests/tools/drgn_layouts.py"
+        );
+        Fixture { elf, idx, golden }
+    })
+}
+
+#[test]
+fn well_known_layouts() {
+    // Values confirmed by drgn (tests/golden/vmlinux-layouts.json) for 6.1.0-56-cloud-amd64.
+    let idx = &fixture().idx;
+    let ts = idx.find_type("struct task_struct").expect("task_struct");
+    assert_eq!(idx.find_type("task_struct"), Some(ts));
+    assert_eq!(idx.size_of(ts).unwrap(), 9728);
+    let off = |t: &str, p: &str| {
+        let id = idx.find_type(t).unwrap_or_else(|| panic!("{t}"));
+        idx.member(id, p).unwrap_or_else(|e| panic!("{t}.{p}: {e}")).offset
+    };
+    assert_eq!(off("struct task_struct", "pid"), 2416);
+    assert_eq!(off("struct task_struct", "comm"), 2976);
+    assert_eq!(off("struct task_struct", "tasks"), 2192);
+    assert_eq!(off("struct task_struct", "mm"), 2272);
+    assert_eq!(off("struct task_struct", "thread.sp"), 5336);
+    assert_eq!(off("struct mm_struct", "pgd"), 72);
+    assert_eq!(off("struct uts_namespace", "name.nodename"), 65);
+    assert_eq!(off("struct list_head", "next"), 0);
+    assert_eq!(off("struct list_head", "prev"), 8);
+    assert_eq!(off("struct rq", "curr"), 2400);
+    assert_eq!(off("struct task_struct", "se.avg.load_avg"), 352);
+
+    let comm = idx.member(ts, "comm").unwrap();
+    assert_eq!(idx.type_name(comm.ty), "char [16]");
+    let tasks = idx.member(ts, "tasks.next").unwrap();
+    assert_eq!(idx.type_name(tasks.ty), "struct list_head *");
+    assert!(idx.member(ts, "mm.pgd").is_err(), "pointer in the middle of a path");
+    assert_eq!(idx.type_name(idx.find_type("pid_t").unwrap()), "pid_t");
+    assert_eq!(idx.size_of(idx.find_type("pid_t").unwrap()).unwrap(), 4);
+    assert_eq!(idx.size_of(idx.find_type("unsigned long").unwrap()).unwrap(), 8);
+    let pt = idx.find_type("enum pid_type").expect("enum pid_type");
+    assert_eq!(idx.enumerator("PIDTYPE_PID"), Some((pt, 0)));
+    assert!(idx.type_names("struct task_").contains(&"struct task_struct".to_string()));
+    let members: Vec<&str> = idx.member_names().collect();
+    assert!(members.len() > 20_000);
+    for m in ["pid", "comm", "tasks", "nodename", "load_avg"] {
+        assert!(members.contains(&m), "{m}");
+    }
+    let stats = idx.stats();
+    assert_eq!(stats.units_failed, 0);
+    assert!(stats.units > 2000, "{stats:?}");
+}
+
+#[test]
+fn layouts_agree_with_drgn() {
+    let f = fixture();
+    let idx = &f.idx;
+    let types = f.golden["types"].as_object().expect("types");
+    assert!(types.len() >= 50, "golden covers {} types", types.len());
+    let (mut checked, mut type_names_ok) = (0usize, 0usize);
+    let mut mismatches: Vec<String> = Vec::new();
+    let mut name_mismatches: BTreeMap<String, String> = BTreeMap::new();
+    for (tname, t) in types {
+        let Some(id) = idx.find_type(tname) else {
+            mismatches.push(format!("{tname}: not found"));
+            continue;
+        };
+        let size = t["size"].as_u64().expect("size");
+        checked += 1;
+        if idx.size_of(id).ok() != Some(size) {
+            mismatches.push(format!("sizeof({tname}) = {:?}, drgn {size}", idx.size_of(id)));
+        }
+        for m in t["members"].as_array().expect("members") {
+            let path = m["path"].as_str().expect("path");
+            let bit_offset = m["bit_offset"].as_u64().expect("bit_offset");
+            let bit_size = m["bit_size"].as_u64();
+            checked += 1;
+            match idx.member(id, path) {
+                Err(e) => mismatches.push(format!("{tname}.{path}: {e}")),
+                Ok(info) => {
+                    let ours = info.offset * 8 + u64::from(info.bit_offset.unwrap_or(0));
+                    if ours != bit_offset || info.bit_size.map(u64::from) != bit_size {
+                        mismatches.push(format!(
+                            "{tname}.{path}: bits {ours}/{:?}, drgn {bit_offset}/{bit_size:?}",
+                            info.bit_size
+                        ));
+                    }
+                    let want = m["type"].as_str().expect("type");
+                    let got = idx.type_name(info.ty);
+                    if got == want {
+                        type_names_ok += 1;
+                    } else {
+                        name_mismatches.insert(format!("{tname}.{path}"), format!("{got} | drgn: {want}"));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "drgn cross-check: {checked} sizes+offsets checked, {} mismatches; member type spellings: {type_names_ok} agree, {} differ",
+        mismatches.len(),
+        name_mismatches.len()
+    );
+    for (k, v) in name_mismatches.iter().take(40) {
+        eprintln!("  spelling {k}: {v}");
+    }
+    assert!(mismatches.is_empty(), "layout mismatches vs drgn:\n{}", mismatches.join("\n"));
+    assert!(name_mismatches.is_empty(), "type spellings differ from drgn: {name_mismatches:#?}");
+    assert!(checked > 4000);
+}
+
+#[test]
+fn globals_and_enumerators_agree_with_drgn() {
+    let f = fixture();
+    let idx = &f.idx;
+    let mut n = 0;
+    for (name, g) in f.golden["globals"].as_object().expect("globals") {
+        let ours = idx.global(name).unwrap_or_else(|| panic!("global {name}"));
+        assert_eq!(Some(ours.addr), g["addr"].as_u64(), "address of {name}");
+        assert_eq!(Some(idx.type_name(ours.ty).as_str()), g["type"].as_str(), "type of {name}");
+        n += 1;
+    }
+    assert!(n >= 15);
+    for (name, v) in f.golden["enumerators"].as_object().expect("enumerators") {
+        let (_, value) = idx.enumerator(name).unwrap_or_else(|| panic!("enumerator {name}"));
+        assert_eq!(Some(value), v.as_i64(), "{name}");
+    }
+    // Per-CPU variables carry their small .data..percpu offset.
+    assert!(idx.global("runqueues").unwrap().addr < 0x10_0000);
+}
+
+#[test]
+fn cache_roundtrip_on_vmlinux() {
+    let f = fixture();
+    let dir = std::env::temp_dir().join(format!("rkdump-vmlinux-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let id = "3b43fad5034874490492495d552c0af6a5fab235";
+    let a = TypeIndex::load_or_build(f.elf.clone(), id, &dir, None).expect("build + save");
+    let t = std::time::Instant::now();
+    let b = TypeIndex::load_or_build(f.elf.clone(), id, &dir, None).expect("load");
+    let took = t.elapsed();
+    assert!(took.as_millis() < 1000, "cache load took {took:?}");
+    let ts = b.find_type("struct task_struct").unwrap();
+    assert_eq!(a.find_type("struct task_struct"), Some(ts));
+    assert_eq!(b.member(ts, "comm").unwrap().offset, 2976);
+    assert_eq!(a.stats().types, b.stats().types);
+    assert_eq!(a.stats().globals, b.stats().globals);
+    match &*b.get(ts).unwrap() {
+        Type::Struct { members, .. } => assert!(members.len() > 100),
+        other => panic!("{other:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

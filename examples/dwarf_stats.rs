@@ -37,7 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{:#?}", idx.stats());
 
     let t = Instant::now();
-    let ts = idx.find_type("struct task_struct").ok_or("no task_struct")?;
+    let ts = idx
+        .find_type("struct task_struct")
+        .ok_or("no task_struct")?;
     let ty = idx.get(ts)?;
     let mut n = 0usize;
     fn count(idx: &TypeIndex, id: rkdump::debuginfo::TypeId, n: &mut usize, depth: usize) {
@@ -48,7 +50,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for m in ms {
                 *n += 1;
                 if let Ok(r) = idx.resolve(m.ty) {
-                    if matches!(&*idx.get(r).unwrap(), rkdump::debuginfo::Type::Struct { name: None, .. }) {
+                    if matches!(
+                        &*idx.get(r).unwrap(),
+                        rkdump::debuginfo::Type::Struct { name: None, .. }
+                    ) {
                         count(idx, r, n, depth + 1);
                     }
                 }
@@ -65,7 +70,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = ty;
     let t = Instant::now();
     let pid = idx.member(ts, "pid")?;
-    println!("member(task_struct, pid) = {:?} in {:.1} us", pid.offset, t.elapsed().as_secs_f64() * 1e6);
+    println!(
+        "member(task_struct, pid) = {:?} in {:.1} us",
+        pid.offset,
+        t.elapsed().as_secs_f64() * 1e6
+    );
 
     let dir = std::env::temp_dir().join("rkdump-dwarf-stats");
     let _ = std::fs::remove_dir_all(&dir);

@@ -276,10 +276,9 @@ impl Session {
     /// Runtime address and type of global variable `name` (KASLR applied; per-CPU variables
     /// give their per-CPU offset).
     pub fn global(&self, name: &str) -> Result<(u64, TypeId)> {
-        let g = self
-            .types()?
-            .global(name)
-            .ok_or_else(|| Error::Kernel(format!("no global variable '{name}' in the debug info")))?;
+        let g = self.types()?.global(name).ok_or_else(|| {
+            Error::Kernel(format!("no global variable '{name}' in the debug info"))
+        })?;
         let addr = if self.is_percpu_link_addr(g.addr) {
             g.addr
         } else {

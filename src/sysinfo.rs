@@ -71,7 +71,9 @@ pub struct UtsName {
 pub fn utsname(s: &Session) -> Option<UtsName> {
     let (base, _) = s.global("init_uts_ns").ok()?;
     let field = |m: &str| -> Option<String> {
-        let off = s.offset_of("struct uts_namespace", &format!("name.{m}")).ok()?;
+        let off = s
+            .offset_of("struct uts_namespace", &format!("name.{m}"))
+            .ok()?;
         s.read_cstring(Kva(base + off), 65).ok()
     };
     Some(UtsName {
@@ -267,16 +269,16 @@ pub fn task_addresses(s: &Session) -> Option<Vec<u64>> {
     Some(out)
 }
 
-/// Memory size: the pages spanned by every NUMA node (`node_data[]`), else the dump's RAM.
+/// Memory size: the pages present in every NUMA node (`node_data[]`), else the dump's RAM.
 pub fn memory_bytes(s: &Session) -> Option<u64> {
-    let spanned_off = s
-        .offset_of("struct pglist_data", "node_spanned_pages")
-        .ok();
+    let spanned_off = s.offset_of("struct pglist_data", "node_present_pages").ok();
     if let (Some(nd), Some(off)) = (s.symbol_addr("node_data"), spanned_off) {
         let nodes = read_sym_u32(s, "nr_node_ids").unwrap_or(1).clamp(1, 1024) as u64;
         let mut pages = 0u64;
         for i in 0..nodes {
-            let Ok(pgdat) = s.read_u64(Kva(nd + i * 8)) else { continue };
+            let Ok(pgdat) = s.read_u64(Kva(nd + i * 8)) else {
+                continue;
+            };
             if pgdat == 0 {
                 continue;
             }
@@ -310,8 +312,8 @@ pub fn sys_info(s: &Session) -> SysInfo {
     let uts = utsname(s).unwrap_or_default();
     let hz = hz(s);
     let uptime_secs = hz.and_then(|h| uptime_secs(s, h));
-    let filtered = s.dump().ranges().iter().map(|r| r.len / 4096).sum::<u64>()
-        > s.dump().stored_pages();
+    let filtered =
+        s.dump().ranges().iter().map(|r| r.len / 4096).sum::<u64>() > s.dump().stored_pages();
     let mhz = read_sym_u32(s, "cpu_khz").map(|k| k / 1000);
     let memory_bytes = memory_bytes(s);
     SysInfo {
@@ -351,7 +353,10 @@ mod tests {
         assert_eq!(format_uptime(86400 + 3661), "1 day, 01:01:01");
         assert_eq!(format_uptime(3 * 86400), "3 days, 00:00:00");
         assert_eq!(format_date_utc(0), "Thu Jan  1 00:00:00 UTC 1970");
-        assert_eq!(format_date_utc(1_795_635_301), "Wed Nov 25 19:35:01 UTC 2026");
+        assert_eq!(
+            format_date_utc(1_795_635_301),
+            "Wed Nov 25 19:35:01 UTC 2026"
+        );
         assert_eq!(format_memory(512 << 20), "512 MB");
         assert_eq!(format_memory(3 << 29), "1.5 GB");
         assert_eq!(initial_jiffies(250), 0xfffe_db08);

@@ -46,7 +46,12 @@ impl Registry {
     /// The registry with every built-in command.
     pub fn new() -> Self {
         Self {
-            commands: vec![Box::new(help::Help), Box::new(rd::Rd), Box::new(sym::Sym)],
+            commands: vec![
+                Box::new(help::Help),
+                Box::new(sys::Sys),
+                Box::new(rd::Rd),
+                Box::new(sym::Sym),
+            ],
         }
     }
     /// The command called `name` (or one of its aliases).

@@ -3,8 +3,8 @@
 
 use super::{Command, Opts};
 use crate::error::Result;
-use crate::sysinfo::{self as facts, SysInfo};
 use crate::session::Session;
+use crate::sysinfo::{self as facts, SysInfo};
 use std::io::Write;
 
 /// The `sys` command.
@@ -37,7 +37,12 @@ impl Command for Sys {
             writeln!(out, "KERNELOFFSET: {:x}", l.kaslr_offset)?;
             writeln!(out, "   PHYS_BASE: {:x}", l.phys_base)?;
             writeln!(out, " PAGE_OFFSET: {:x}", l.page_offset_base)?;
-            writeln!(out, "         PGD: {:x}{}", l.pgd, if l.five_level { " (5-level)" } else { "" })?;
+            writeln!(
+                out,
+                "         PGD: {:x}{}",
+                l.pgd,
+                if l.five_level { " (5-level)" } else { "" }
+            )?;
         }
         Ok(())
     }
@@ -49,18 +54,40 @@ pub fn print_sys(info: &SysInfo, out: &mut dyn Write) -> Result<()> {
     let na = || "(unavailable)".to_string();
     row(out, "KERNEL", &info.kernel)?;
     row(out, "DUMPFILE", &info.dumpfile)?;
-    row(out, "CPUS", &info.cpus.map(|c| c.to_string()).unwrap_or_else(na))?;
+    row(
+        out,
+        "CPUS",
+        &info.cpus.map(|c| c.to_string()).unwrap_or_else(na),
+    )?;
     row(out, "DATE", info.date.as_deref().unwrap_or("(unavailable)"))?;
-    row(out, "UPTIME", info.uptime.as_deref().unwrap_or("(unavailable)"))?;
-    row(out, "LOAD AVERAGE", info.load_average.as_deref().unwrap_or("(unavailable)"))?;
-    row(out, "TASKS", &info.tasks.map(|c| c.to_string()).unwrap_or_else(na))?;
+    row(
+        out,
+        "UPTIME",
+        info.uptime.as_deref().unwrap_or("(unavailable)"),
+    )?;
+    row(
+        out,
+        "LOAD AVERAGE",
+        info.load_average.as_deref().unwrap_or("(unavailable)"),
+    )?;
+    row(
+        out,
+        "TASKS",
+        &info.tasks.map(|c| c.to_string()).unwrap_or_else(na),
+    )?;
     row(out, "NODENAME", &info.nodename)?;
     row(out, "RELEASE", &info.release)?;
     row(out, "VERSION", &info.version)?;
     row(out, "MACHINE", &info.machine)?;
-    row(out, "MEMORY", info.memory.as_deref().unwrap_or("(unavailable)"))?;
-    if let Some(p) = &info.panic {
-        row(out, "PANIC", &format!("\"{p}\""))?;
-    }
+    row(
+        out,
+        "MEMORY",
+        info.memory.as_deref().unwrap_or("(unavailable)"),
+    )?;
+    row(
+        out,
+        "PANIC",
+        &format!("\"{}\"", info.panic.as_deref().unwrap_or("")),
+    )?;
     Ok(())
 }

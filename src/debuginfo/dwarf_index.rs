@@ -210,7 +210,12 @@ impl TypeIndex {
             void: Arc::new(Type::Void),
             pointer_size: 8,
         };
-        if let Some(ctx) = idx.data.units.first().and_then(|u| idx.unit_ctx_at(*u).ok()) {
+        if let Some(ctx) = idx
+            .data
+            .units
+            .first()
+            .and_then(|u| idx.unit_ctx_at(*u).ok())
+        {
             idx.pointer_size = u64::from(ctx.address_size);
         }
         idx
@@ -508,7 +513,10 @@ impl TypeIndex {
     // ----- materialization -------------------------------------------------------------
 
     fn unit_index(&self, off: u64) -> Option<usize> {
-        self.data.units.partition_point(|u| *u <= off).checked_sub(1)
+        self.data
+            .units
+            .partition_point(|u| *u <= off)
+            .checked_sub(1)
     }
 
     fn unit_ctx_at(&self, unit_off: u64) -> Result<Arc<UnitCtx>, DebugInfoError> {
@@ -586,7 +594,13 @@ impl TypeIndex {
     /// Canonical id for a reference to DIE `off`: a named struct/union/enum/typedef/base with a
     /// single layout maps to the index's entry; a declaration maps to its definition.
     fn canon(&self, dw: &Dw<'_>, off: u64) -> u64 {
-        if let Some(&c) = self.canon.read().ok().and_then(|m| m.get(&off).copied()).as_ref() {
+        if let Some(&c) = self
+            .canon
+            .read()
+            .ok()
+            .and_then(|m| m.get(&off).copied())
+            .as_ref()
+        {
             return c;
         }
         let c = self.compute_canon(dw, off).unwrap_or(off);
@@ -660,12 +674,12 @@ impl TypeIndex {
                 }
             }
             dw::DW_TAG_unspecified_type => Type::Void,
-            dw::DW_TAG_pointer_type | dw::DW_TAG_reference_type | dw::DW_TAG_rvalue_reference_type => {
-                Type::Pointer {
-                    target: target(a.ty),
-                    size: a.byte_size.unwrap_or(u64::from(ctx.address_size)),
-                }
-            }
+            dw::DW_TAG_pointer_type
+            | dw::DW_TAG_reference_type
+            | dw::DW_TAG_rvalue_reference_type => Type::Pointer {
+                target: target(a.ty),
+                size: a.byte_size.unwrap_or(u64::from(ctx.address_size)),
+            },
             dw::DW_TAG_const_type
             | dw::DW_TAG_volatile_type
             | dw::DW_TAG_restrict_type
@@ -823,7 +837,9 @@ impl TypeIndex {
         })?;
         let mut out = Vec::with_capacity(raw_members.len());
         for (name, ty, loc, data_bit_offset, bit_offset, bit_size, byte_size) in raw_members {
-            let ty = ty.map(|t| TypeId(self.canon(dw, t))).unwrap_or(TypeId::VOID);
+            let ty = ty
+                .map(|t| TypeId(self.canon(dw, t)))
+                .unwrap_or(TypeId::VOID);
             let loc = loc.unwrap_or(0);
             let (offset, bit_off, bit_size) = match bit_size {
                 None => match data_bit_offset {
@@ -1368,7 +1384,8 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
         .into_iter()
         .flat_map(|(n, vs)| {
             let n = lossy(n);
-            vs.into_iter().map(move |(addr, die)| (n.clone(), addr, die))
+            vs.into_iter()
+                .map(move |(addr, die)| (n.clone(), addr, die))
         })
         .collect();
     globals.sort();

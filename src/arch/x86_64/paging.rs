@@ -64,7 +64,9 @@ impl Paging {
     /// tables: `kva - __START_KERNEL_map + phys_base` (`phys_base` may be negative, as two's
     /// complement, when KASLR moved the image virtually further than physically).
     pub fn kernel_image_to_pa(phys_base: u64, kva: u64) -> Option<Pa> {
-        Some(Pa(kva.checked_sub(START_KERNEL_MAP)?.wrapping_add(phys_base)))
+        Some(Pa(kva
+            .checked_sub(START_KERNEL_MAP)?
+            .wrapping_add(phys_base)))
     }
 
     /// Walks the page tables rooted at `root` for `va`.

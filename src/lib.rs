@@ -13,6 +13,7 @@ pub mod dump;
 pub mod error;
 pub mod kernel;
 pub mod memory;
+pub mod printk;
 pub mod session;
 pub mod sysinfo;
 

@@ -22,8 +22,10 @@ pub struct SysInfo {
     pub kernel: String,
     /// Dump path, with `[PARTIAL DUMP]` for filtered dumps.
     pub dumpfile: String,
-    /// Online CPUs.
+    /// Present CPUs.
     pub cpus: Option<u64>,
+    /// Present CPUs that are offline.
+    pub cpus_offline: u64,
     /// Wall-clock time of the dump, e.g. `Wed Nov 25 18:55:01 UTC 2026`.
     pub date: Option<String>,
     /// Time since boot, `HH:MM:SS` or `N days, HH:MM:SS`.
@@ -195,6 +197,31 @@ pub fn load_average(s: &Session) -> Option<String> {
     Some(parts.join(", "))
 }
 
+/// Number of set bits in the CPU mask at symbol `name` (the first `nr_cpu_ids` bits).
+pub fn cpumask_weight(s: &Session, name: &str) -> Option<u64> {
+    let base = s.symbol_addr(name)?;
+    let n = read_sym_u32(s, "nr_cpu_ids").unwrap_or(64).clamp(1, 8192) as u64;
+    let mut count = 0u64;
+    for w in 0..n.div_ceil(64) {
+        let mut word = s.read_u64(Kva(base + w * 8)).ok()?;
+        if (w + 1) * 64 > n {
+            word &= (1u64 << (n % 64)) - 1;
+        }
+        count += u64::from(word.count_ones());
+    }
+    Some(count)
+}
+
+/// CPUs present (`__cpu_present_mask`) and how many of them are offline, as crash's
+/// `CPUS: 2 [OFFLINE: 1]` (a panic stops the other CPUs and marks them offline).
+pub fn cpu_counts(s: &Session) -> Option<(u64, u64)> {
+    let online = cpumask_weight(s, "__cpu_online_mask")
+        .filter(|&n| n > 0)
+        .or_else(|| online_cpus(s))?;
+    let present = cpumask_weight(s, "__cpu_present_mask").unwrap_or(online).max(online);
+    Some((present, present - online))
+}
+
 /// Online CPUs (`__num_online_cpus`), else the CPUs the dump has notes for.
 pub fn online_cpus(s: &Session) -> Option<u64> {
     read_sym_u32(s, "__num_online_cpus")
@@ -323,7 +350,8 @@ pub fn sys_info(s: &Session) -> SysInfo {
             s.dump().path().display(),
             if filtered { "  [PARTIAL DUMP]" } else { "" }
         ),
-        cpus: online_cpus(s),
+        cpus: cpu_counts(s).map(|c| c.0),
+        cpus_offline: cpu_counts(s).map(|c| c.1).unwrap_or(0),
         date: wall_seconds(s).map(format_date_utc),
         uptime: uptime_secs.map(format_uptime),
         uptime_secs,
@@ -338,7 +366,9 @@ pub fn sys_info(s: &Session) -> SysInfo {
         },
         memory: memory_bytes.map(format_memory),
         memory_bytes,
-        panic: None,
+        panic: crate::printk::read_log(s)
+            .ok()
+            .and_then(|log| crate::printk::panic_message(s, &log)),
         hz,
     }
 }

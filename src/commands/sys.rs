@@ -54,11 +54,12 @@ pub fn print_sys(info: &SysInfo, out: &mut dyn Write) -> Result<()> {
     let na = || "(unavailable)".to_string();
     row(out, "KERNEL", &info.kernel)?;
     row(out, "DUMPFILE", &info.dumpfile)?;
-    row(
-        out,
-        "CPUS",
-        &info.cpus.map(|c| c.to_string()).unwrap_or_else(na),
-    )?;
+    let cpus = match (info.cpus, info.cpus_offline) {
+        (Some(c), 0) => c.to_string(),
+        (Some(c), off) => format!("{c} [OFFLINE: {off}]"),
+        (None, _) => na(),
+    };
+    row(out, "CPUS", &cpus)?;
     row(out, "DATE", info.date.as_deref().unwrap_or("(unavailable)"))?;
     row(
         out,

@@ -9,6 +9,7 @@ use std::io::Write;
 
 pub mod args;
 pub mod help;
+pub mod log;
 pub mod rd;
 pub mod sym;
 pub mod sys;
@@ -51,6 +52,7 @@ impl Registry {
                 Box::new(sys::Sys),
                 Box::new(rd::Rd),
                 Box::new(sym::Sym),
+                Box::new(log::Log),
             ],
         }
     }

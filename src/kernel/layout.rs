@@ -124,8 +124,9 @@ pub fn discover_layout(dump: &dyn Dump, vmlinux: &Vmlinux) -> Result<(Layout, La
             let pgd = Pa(cr3 & CR3_KERNEL_PGD_MASK);
             [false, true].into_iter().find_map(|l5| {
                 let (slide, pa) = find_slide(phys, pgd, l5, banner_link, &banner)?;
-                let phys_base =
-                    pa.0.wrapping_sub(banner_link.wrapping_sub(START_KERNEL_MAP));
+                // pa = runtime address - __START_KERNEL_map + phys_base.
+                let runtime = banner_link.wrapping_add(slide);
+                let phys_base = pa.0.wrapping_sub(runtime.wrapping_sub(START_KERNEL_MAP));
                 Some((phys_base, slide, l5))
             })
         });
@@ -135,19 +136,18 @@ pub fn discover_layout(dump: &dyn Dump, vmlinux: &Vmlinux) -> Result<(Layout, La
             (phys_base, slide, pgd, l5, LayoutSource::Cr3)
         } else {
             let image_off = banner_link.wrapping_sub(START_KERNEL_MAP);
+            // `load` = slide + phys_base: how far the image sits physically from its link-time
+            // placement; 16 MiB + load is where `_text` is in physical memory (so load ≥ -16 MiB).
             let found = (0..max_pa / KASLR_ALIGN + 1).find_map(|i| {
-                // phys_base may be negative relative to the link offset: wrap like the kernel.
-                let phys_base = (i * KASLR_ALIGN).wrapping_sub(0x100_0000);
-                let pa = Pa(image_off.wrapping_add(phys_base));
+                let load = (i * KASLR_ALIGN).wrapping_sub(0x100_0000);
+                let pa = Pa(image_off.wrapping_add(load));
                 if !phys_matches(phys, pa, &banner) {
                     return None;
                 }
-                let pgd = Pa(top_link
-                    .wrapping_sub(START_KERNEL_MAP)
-                    .wrapping_add(phys_base));
+                let pgd = Pa(top_link.wrapping_sub(START_KERNEL_MAP).wrapping_add(load));
                 [false, true].into_iter().find_map(|l5| {
                     let (slide, _) = find_slide(phys, pgd, l5, banner_link, &banner)?;
-                    Some((phys_base, slide, pgd, l5))
+                    Some((load.wrapping_sub(slide), slide, pgd, l5))
                 })
             });
             let (phys_base, slide, pgd, l5) = found.ok_or_else(|| {

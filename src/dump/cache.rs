@@ -10,7 +10,8 @@ const EMPTY: u64 = u64::MAX;
 
 struct Shard {
     tags: Vec<u64>,
-    data: Vec<u8>,
+    /// One buffer per slot, allocated on its first insert (an unused cache costs nothing).
+    pages: Vec<Box<[u8]>>,
 }
 
 /// Sharded direct-mapped page cache.
@@ -42,7 +43,7 @@ impl PageCache {
                 .map(|_| {
                     Mutex::new(Shard {
                         tags: Vec::new(),
-                        data: Vec::new(),
+                        pages: Vec::new(),
                     })
                 })
                 .collect(),
@@ -69,18 +70,15 @@ impl PageCache {
         if shard.tags.get(slot) != Some(&pfn) {
             return false;
         }
-        let Some(start) = slot
-            .checked_mul(self.page)
-            .and_then(|s| s.checked_add(offset))
-        else {
+        let Some(end) = offset.checked_add(out.len()) else {
             return false;
         };
-        match shard.data.get(start..start.saturating_add(out.len())) {
-            Some(src) if offset.saturating_add(out.len()) <= self.page => {
+        match shard.pages.get(slot).and_then(|p| p.get(offset..end)) {
+            Some(src) => {
                 out.copy_from_slice(src);
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 
@@ -94,14 +92,17 @@ impl PageCache {
         };
         if shard.tags.is_empty() {
             shard.tags = vec![EMPTY; self.slots];
-            shard.data = vec![0u8; self.slots * self.page];
+            shard.pages = (0..self.slots).map(|_| Box::default()).collect();
         }
-        let start = slot * self.page;
-        if let Some(dst) = shard.data.get_mut(start..start + self.page) {
-            dst.copy_from_slice(page);
-            if let Some(t) = shard.tags.get_mut(slot) {
-                *t = pfn;
-            }
+        let Some(buf) = shard.pages.get_mut(slot) else {
+            return;
+        };
+        if buf.len() != self.page {
+            *buf = vec![0u8; self.page].into_boxed_slice();
+        }
+        buf.copy_from_slice(page);
+        if let Some(t) = shard.tags.get_mut(slot) {
+            *t = pfn;
         }
     }
 }

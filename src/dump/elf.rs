@@ -84,7 +84,8 @@ fn corrupt(path: &Path, reason: String) -> DumpError {
 
 fn read_vec(src: &dyn ByteSource, off: u64, len: u64) -> Option<Vec<u8>> {
     let n = usize::try_from(len).ok()?;
-    if off.checked_add(len)? > src.len() {
+    // A flattened image can claim a huge logical size; never allocate more than the file stores.
+    if off.checked_add(len)? > src.len() || len > src.stored_len() {
         return None;
     }
     let mut v = vec![0u8; n];
@@ -201,9 +202,9 @@ impl ElfDump {
                     });
                 }
                 PT_NOTE => {
-                    let len = p_filesz
-                        .min(src.len().saturating_sub(p_offset))
-                        .min(MAX_NOTE_BYTES);
+                    // Bound the notes of all PT_NOTE segments together, not each one.
+                    let room = MAX_NOTE_BYTES.saturating_sub(note_bytes.len() as u64);
+                    let len = p_filesz.min(src.len().saturating_sub(p_offset)).min(room);
                     notes_truncated |= len < p_filesz;
                     if let Some(v) = read_vec(src, p_offset, len) {
                         note_bytes.extend_from_slice(&v);
@@ -347,7 +348,7 @@ impl Dump for ElfDump {
         DumpFormat::Elf
     }
     fn file_size(&self) -> u64 {
-        self.source.stored_len()
+        self.source.file_len()
     }
     fn vmcoreinfo(&self) -> Option<&VmcoreInfo> {
         self.notes.vmcoreinfo.as_ref()

@@ -265,6 +265,10 @@ impl ByteSource for FlattenedSource {
         self.stored
     }
 
+    fn file_len(&self) -> u64 {
+        ByteSource::len(&self.data)
+    }
+
     /// Bytes inside the logical image that no record wrote read as zeros (a rearranged file would
     /// have a hole there).
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {

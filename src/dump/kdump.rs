@@ -326,7 +326,8 @@ fn cstr(b: &[u8]) -> String {
 
 fn read_exact(src: &dyn ByteSource, off: u64, len: u64) -> Option<Vec<u8>> {
     let n = usize::try_from(len).ok()?;
-    if off.checked_add(len)? > src.len() {
+    // A flattened image can claim a huge logical size; never allocate more than the file stores.
+    if off.checked_add(len)? > src.len() || len > src.stored_len() {
         return None;
     }
     let mut v = vec![0u8; n];
@@ -806,7 +807,7 @@ impl Dump for KdumpDump {
         }
     }
     fn file_size(&self) -> u64 {
-        self.source.stored_len()
+        self.source.file_len()
     }
     fn vmcoreinfo(&self) -> Option<&VmcoreInfo> {
         self.vmcoreinfo.as_ref()

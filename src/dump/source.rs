@@ -40,6 +40,11 @@ pub trait ByteSource: Send + Sync {
         self.len()
     }
 
+    /// Size of the file behind the image on disk (what [`crate::dump::Dump::file_size`] reports).
+    fn file_len(&self) -> u64 {
+        self.len()
+    }
+
     /// Fills `buf` with the bytes at `offset`. Fails without touching more than `buf` when the range
     /// leaves the image.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError>;

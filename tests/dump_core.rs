@@ -8,7 +8,7 @@ mod common;
 use rkdump::addr::{Kva, Pa, Pfn};
 use rkdump::debuginfo::Vmlinux;
 use rkdump::dump::{self, CpuState, Dump, DumpFormat, PhysRange, VmcoreInfo};
-use rkdump::memory::{MemoryError, MemoryReader, PhysReader, ReadExt};
+use rkdump::memory::{MemoryError, PhysReader, ReadExt};
 use rkdump::session::Session;
 use rkdump::sysinfo;
 use std::path::Path;
@@ -315,7 +315,7 @@ fn layout_fallbacks_find_the_same_kernel() {
         ("panic.kdump-raw-zlib", "panic"),
         ("live.mdf-zlib-d31", "live"),
     ] {
-        let t = common::truth(&scenario);
+        let t = common::truth(scenario);
         let want = open(file);
         for (keep_cpus, source) in [(true, LayoutSource::Cr3), (false, LayoutSource::BannerScan)] {
             let inner = dump::open(&common::fixture(file)).unwrap();

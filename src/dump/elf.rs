@@ -268,7 +268,7 @@ impl ElfDump {
                 return Some(s);
             }
             // Segments further left can only contain `pa` if one of them reaches past it.
-            if self.max_end.get(k).map_or(true, |&m| m <= pa) {
+            if self.max_end.get(k).is_none_or(|&m| m <= pa) {
                 return None;
             }
             j = k;

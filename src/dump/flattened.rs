@@ -116,7 +116,7 @@ impl ExtentMap {
             .iter()
             .next_back()
             .map(|(s, (l, _))| s.saturating_add(*l));
-        if last_end.map_or(true, |e| e <= logical) {
+        if last_end.is_none_or(|e| e <= logical) {
             self.map.insert(logical, (len, file));
             return;
         }
@@ -195,10 +195,7 @@ impl FlattenedSource {
             let (Ok(logical), Ok(len)) = (u64::try_from(offset), u64::try_from(buf_size)) else {
                 return Err(bad);
             };
-            if logical
-                .checked_add(len)
-                .map_or(true, |e| e > i64::MAX as u64)
-            {
+            if logical.checked_add(len).is_none_or(|e| e > i64::MAX as u64) {
                 return Err(bad);
             }
             let data_at = pos.saturating_add(DATA_HEADER_SIZE);

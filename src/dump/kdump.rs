@@ -558,7 +558,7 @@ impl KdumpDump {
         if bitmap_len > src.stored_len()
             || bitmap_off
                 .checked_add(bitmap_len)
-                .map_or(true, |e| e > src.len())
+                .is_none_or(|e| e > src.len())
         {
             return Err(corrupt(
                 &path,

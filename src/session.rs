@@ -106,6 +106,9 @@ impl Session {
 
     /// Builds a session from an already opened dump and vmlinux.
     pub fn from_parts(dump: Box<dyn Dump>, vmlinux: Vmlinux) -> Result<Self> {
+        if let Some(why) = dump.truncation() {
+            return Err(Error::Kernel(format!("{}: {why}", dump.path().display())));
+        }
         let (layout, layout_source) = discover_layout(dump.as_ref(), &vmlinux)?;
         let percpu_end = vmlinux
             .section(".data..percpu")

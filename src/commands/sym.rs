@@ -63,7 +63,11 @@ impl Command for Sym {
         for word in &o.positional {
             if let Some(s) = table.lookup(word) {
                 writeln!(out, "{}", line(session, s, None))?;
-            } else if let Some(addr) = parse_number(word) {
+            } else if let Some(addr) = parse_number(word).or_else(|| {
+                word.contains(['+', '-'])
+                    .then(|| super::parse_address(session, word).ok())
+                    .flatten()
+            }) {
                 match session.symbol_at(addr) {
                     Some((s, off)) => writeln!(out, "{}", line(session, s, Some(off)))?,
                     None => errors.push(format!("sym: invalid address: {word}")),

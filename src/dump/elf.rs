@@ -344,6 +344,17 @@ impl Dump for ElfDump {
     fn path(&self) -> &Path {
         &self.path
     }
+    fn truncation(&self) -> Option<String> {
+        let need = self
+            .segments
+            .iter()
+            .map(|s| s.offset.saturating_add(s.filesz))
+            .max()?;
+        let have = self.source.len();
+        (need > have).then(|| {
+            format!("truncated: the file has {have} bytes, its program headers describe {need}")
+        })
+    }
     fn format(&self) -> DumpFormat {
         DumpFormat::Elf
     }

@@ -262,6 +262,9 @@ impl ByteSource for FlattenedSource {
         self.stored
     }
 
+    fn complete(&self) -> bool {
+        self.is_complete()
+    }
     fn file_len(&self) -> u64 {
         ByteSource::len(&self.data)
     }

@@ -797,6 +797,27 @@ impl PhysReader for KdumpDump {
 }
 
 impl Dump for KdumpDump {
+    fn truncation(&self) -> Option<String> {
+        if !self.source.complete() {
+            return Some("truncated: the flattened stream ends before its end marker".into());
+        }
+        let have = self.source.len();
+        let last = self.stored_pages.checked_sub(1)?;
+        match self.desc(last) {
+            None => Some(format!(
+                "truncated: the page descriptor table ({} entries) runs past the end ({have} bytes)",
+                self.stored_pages
+            )),
+            Some(d) => {
+                let end = u64::try_from(d.offset)
+                    .unwrap_or(u64::MAX)
+                    .saturating_add(u64::from(d.size));
+                (end > have).then(|| {
+                    format!("truncated: the file has {have} bytes, its last page ends at {end}")
+                })
+            }
+        }
+    }
     fn path(&self) -> &Path {
         &self.path
     }

@@ -184,6 +184,10 @@ pub trait Dump: PhysReader {
     fn ranges(&self) -> &[PhysRange];
     /// Number of pages actually stored in the file (excluded pages not counted).
     fn stored_pages(&self) -> u64;
+    /// Why the file looks cut short (data its headers describe lies past its end), if it does.
+    fn truncation(&self) -> Option<String> {
+        None
+    }
     /// Time the dump was taken (seconds since the epoch), if the header records it.
     fn timestamp(&self) -> Option<i64> {
         None

@@ -45,6 +45,11 @@ pub trait ByteSource: Send + Sync {
         self.len()
     }
 
+    /// Whether the image is whole: false for a flattened stream that ends before its end marker.
+    fn complete(&self) -> bool {
+        true
+    }
+
     /// Fills `buf` with the bytes at `offset`. Fails without touching more than `buf` when the range
     /// leaves the image.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError>;

@@ -1,0 +1,282 @@
+//! The `rkdump` binary on real dumps: `-c` commands print crash-shaped output with the
+//! guest's values, files are accepted in either order, and bad input (missing, truncated,
+//! corrupt, mismatched) is a one-line error with exit status 2, never a panic.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rkdump(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rkdump"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs rkdump")
+}
+
+fn run(vmlinux: &Path, dump: &Path, cmds: &[&str]) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec![vmlinux.as_os_str(), dump.as_os_str()];
+    for c in cmds {
+        args.push("-c".as_ref());
+        args.push(c.as_ref());
+    }
+    rkdump(&args)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failed open: exit status 2, exactly one line on stderr naming `needle`, no panic.
+fn assert_clean_failure(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.contains(needle), "{needle:?} not in {err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn sys_prints_crash_layout_with_ground_truth() {
+    let t = common::truth("live");
+    let o = run(
+        &common::vmlinux(),
+        &common::fixture("live.mdf-zlib-d31"),
+        &["sys"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let field = |k: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k:>12}: ")))
+            .unwrap_or_else(|| panic!("no {k} line in\n{out}"))
+            .to_string()
+    };
+    assert_eq!(field("NODENAME"), t["nodename"].as_str().unwrap());
+    assert_eq!(field("RELEASE"), t["release"].as_str().unwrap());
+    assert_eq!(field("CPUS"), t["ncpus"].to_string());
+    assert_eq!(field("PANIC"), "\"\"");
+    assert!(field("DUMPFILE").ends_with("live.mdf-zlib-d31  [PARTIAL DUMP]"));
+    assert!(field("MACHINE").starts_with("x86_64  ("));
+    // The 13 rows crash prints, in crash's order.
+    let labels: Vec<&str> = out
+        .lines()
+        .map(|l| l.split(':').next().unwrap_or("").trim())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "KERNEL",
+            "DUMPFILE",
+            "CPUS",
+            "DATE",
+            "UPTIME",
+            "LOAD AVERAGE",
+            "TASKS",
+            "NODENAME",
+            "RELEASE",
+            "VERSION",
+            "MACHINE",
+            "MEMORY",
+            "PANIC"
+        ]
+    );
+}
+
+#[test]
+fn files_in_either_order() {
+    let o = run(&common::fixture("live.elf"), &common::vmlinux(), &["sys"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("NODENAME: rkdump-guest"));
+}
+
+#[test]
+fn sym_and_rd_agree_with_kallsyms_and_proc_version() {
+    let t = common::truth("live");
+    let banner_addr = t["kallsyms"]["linux_banner"].as_str().unwrap();
+    let o = run(
+        &common::vmlinux(),
+        &common::fixture("live.kdump-raw-zlib"),
+        &[
+            "sym linux_banner",
+            "rd -a linux_banner",
+            "sym init_task+0x10",
+            "rd -s init_task 2",
+            "rd -32 -x jiffies 4",
+            "rd -p 0 2",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    // The banner ends with a newline, which `rd -a` prints as it is.
+    let lines: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines[0], format!("{banner_addr} (D) linux_banner"));
+    assert_eq!(
+        lines[1],
+        format!("{banner_addr}:  {}", t["version"].as_str().unwrap())
+    );
+    let init_task = u64::from_str_radix(t["kallsyms"]["init_task"].as_str().unwrap(), 16).unwrap();
+    assert_eq!(
+        lines[2],
+        format!("{:016x} (D) init_task+16", init_task + 16)
+    );
+    assert!(
+        lines[3].starts_with(&format!("{init_task:016x}:  ")),
+        "{}",
+        lines[3]
+    );
+    // rd -32 -x: four 32-bit words on one line, no ASCII column.
+    assert_eq!(lines[4].split_whitespace().count(), 5, "{}", lines[4]);
+    assert!(lines[5].starts_with("0000000000000000:  "));
+}
+
+#[test]
+fn command_errors_do_not_end_the_run() {
+    let o = run(
+        &common::vmlinux(),
+        &common::fixture("live.elf"),
+        &[
+            "rd 0xdead000000000000",
+            "sym no_such_symbol_here",
+            "frobnicate",
+            "sym jiffies",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("rd: read error: KVADDR dead000000000000"),
+        "{err}"
+    );
+    assert!(err.contains("no_such_symbol_here"), "{err}");
+    assert!(err.contains("frobnicate: command not found"), "{err}");
+    assert!(stdout(&o).contains(" jiffies"), "later commands still run");
+}
+
+#[test]
+fn excluded_page_read_names_the_page() {
+    // Find a page present in the ELF dump but filtered out of the d31 dump.
+    use rkdump::dump;
+    use rkdump::memory::MemoryError;
+    let d31 = dump::open(&common::fixture("live.mdf-zlib-d31")).unwrap();
+    let mut b = [0u8; 8];
+    let pfn = (0x1000u64..0x1f000)
+        .find(|p| {
+            matches!(
+                d31.read_phys(rkdump::addr::Pa(p << 12), &mut b),
+                Err(MemoryError::PageExcluded { .. })
+            )
+        })
+        .expect("an excluded page");
+    let addr = format!("{:x}", pfn << 12);
+    let o = run(
+        &common::vmlinux(),
+        &common::fixture("live.mdf-zlib-d31"),
+        &[&format!("rd -p {addr}")],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!("page frame {pfn:#x} was excluded from the dump")),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &common::vmlinux(),
+        &common::fixture("live.elf"),
+        &[&format!("rd -p {addr}")],
+    );
+    assert!(
+        o.status.success(),
+        "the ELF dump has the page: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn missing_files_fail_cleanly() {
+    let o = rkdump(&[
+        common::vmlinux().as_os_str(),
+        "/nonexistent/vmcore".as_ref(),
+    ]);
+    assert_clean_failure(&o, "/nonexistent/vmcore");
+    let o = rkdump(&["only-one-file".as_ref()]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn truncated_and_corrupt_dumps_fail_cleanly() {
+    let dir = tempdir();
+    for (src, keep) in [
+        ("live.elf", 1 << 20),
+        ("live.mdf-zlib-d31", 64 << 10),
+        ("live.mdf-zlib-d31.flat", 8 << 10),
+        ("live.kdump-raw-zlib", 4096 + 100),
+    ] {
+        let bytes = std::fs::read(common::fixture(src)).unwrap();
+        let cut = dir.join(format!("{src}.cut"));
+        std::fs::write(&cut, &bytes[..keep]).unwrap();
+        let o = run(&common::vmlinux(), &cut, &["sys"]);
+        assert_clean_failure(&o, &cut.display().to_string());
+    }
+    // Garbage after a valid magic.
+    let bad = dir.join("garbage.kdump");
+    let mut g = b"KDUMP   ".to_vec();
+    g.extend((0..8192u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8));
+    std::fs::write(&bad, &g).unwrap();
+    assert_clean_failure(&run(&common::vmlinux(), &bad, &["sys"]), "garbage.kdump");
+    // Not a dump at all.
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "hello").unwrap();
+    assert_clean_failure(&run(&common::vmlinux(), &text, &["sys"]), "notes.txt");
+}
+
+#[test]
+fn mismatched_vmlinux_is_named() {
+    // A copy of the vmlinux whose build-id differs by one byte: the dump's VMCOREINFO BUILD-ID
+    // no longer matches.
+    let dir = tempdir();
+    let copy = dir.join("vmlinux-other");
+    let mut bytes = std::fs::read(common::vmlinux()).unwrap();
+    let v = rkdump::debuginfo::Vmlinux::open(&common::vmlinux()).unwrap();
+    let id = v.build_id().unwrap().to_vec();
+    let at = bytes
+        .windows(id.len())
+        .position(|w| w == id.as_slice())
+        .expect("build-id bytes");
+    bytes[at] ^= 0xff;
+    std::fs::write(&copy, &bytes).unwrap();
+    drop(bytes);
+    let o = run(&copy, &common::fixture("live.elf"), &["sys"]);
+    assert_clean_failure(&o, "do not match");
+    assert!(stderr(&o).contains("vmlinux-other") && stderr(&o).contains("live.elf"));
+    // A dump given twice, and a kernel given twice.
+    let o = run(
+        &common::fixture("live.elf"),
+        &common::fixture("panic.elf"),
+        &["sys"],
+    );
+    assert_clean_failure(&o, "both dumps");
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "rkdump-cli-test-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(1);
+    h.finish()
+}

@@ -140,9 +140,10 @@ pub fn parse_number(s: &str) -> Option<u64> {
     None
 }
 
-/// Parses an address: a number, a symbol, or `symbol+off` / `symbol-off`.
+/// Parses an address as crash does: hexadecimal with or without `0x`, a symbol, or
+/// `symbol+off` / `symbol-off` (offsets as [`parse_number`]).
 pub fn parse_address(session: &Session, s: &str) -> Result<u64> {
-    if let Some(v) = parse_number(s) {
+    if let Some(v) = parse_hex(s) {
         return Ok(v);
     }
     let (name, off) = match s.find(['+', '-']) {
@@ -165,6 +166,16 @@ pub fn parse_address(session: &Session, s: &str) -> Result<u64> {
         .symbol_addr(name)
         .ok_or_else(|| Error::Usage(format!("symbol not found: {name}")))?;
     Ok(base.wrapping_add(off))
+}
+
+/// Parses hexadecimal, with or without a `0x` prefix.
+pub fn parse_hex(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let h = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    if h.is_empty() || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(h, 16).ok()
 }
 
 #[cfg(test)]
@@ -197,5 +208,8 @@ mod tests {
         assert_eq!(parse_number("10"), Some(10));
         assert_eq!(parse_number("ffffffff81000000"), Some(0xffffffff81000000));
         assert_eq!(parse_number("init_task"), None);
+        assert_eq!(parse_hex("8000000"), Some(0x800_0000));
+        assert_eq!(parse_hex("0xff"), Some(255));
+        assert_eq!(parse_hex("beef_"), None);
     }
 }

@@ -1,6 +1,6 @@
 //! `sym`: translate a symbol to its address or an address to `symbol+offset`; list or search.
 
-use super::{args::parse_number, Command, Opts};
+use super::{args::parse_hex, Command, Opts};
 use crate::debuginfo::Symbol;
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -63,7 +63,7 @@ impl Command for Sym {
         for word in &o.positional {
             if let Some(s) = table.lookup(word) {
                 writeln!(out, "{}", line(session, s, None))?;
-            } else if let Some(addr) = parse_number(word).or_else(|| {
+            } else if let Some(addr) = parse_hex(word).or_else(|| {
                 word.contains(['+', '-'])
                     .then(|| super::parse_address(session, word).ok())
                     .flatten()

@@ -171,7 +171,10 @@ pub fn parse_address(session: &Session, s: &str) -> Result<u64> {
 /// Parses hexadecimal, with or without a `0x` prefix.
 pub fn parse_hex(s: &str) -> Option<u64> {
     let t = s.trim();
-    let h = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    let h = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
     if h.is_empty() || !h.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }

@@ -484,18 +484,25 @@ mod tests {
     }
 
     /// Writes seed corpora for the fuzz targets into `$RKDUMP_FUZZ_SEEDS/<target>/`
-    /// (`RKDUMP_FUZZ_SEEDS=fuzz/corpus cargo test write_fuzz_seeds -- --ignored`).
+    /// (`RKDUMP_FUZZ_SEEDS=fuzz/seeds cargo test write_fuzz_seeds`; a temporary folder
+    /// otherwise) and checks that every dump seed opens.
     #[test]
-    #[ignore]
     fn write_fuzz_seeds() {
-        let Some(dir) = std::env::var_os("RKDUMP_FUZZ_SEEDS") else {
-            return;
-        };
-        let dir = PathBuf::from(dir);
+        let dir = std::env::var_os("RKDUMP_FUZZ_SEEDS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("rkdump-seeds-{}", std::process::id()))
+            });
         let write = |target: &str, name: &str, bytes: &[u8]| {
+            if target != "vmcoreinfo" {
+                assert!(
+                    open_in_memory(bytes.to_vec()).is_ok(),
+                    "seed {target}/{name} does not open"
+                );
+            }
             let d = dir.join(target);
-            let _ = std::fs::create_dir_all(&d);
-            let _ = std::fs::write(d.join(name), bytes);
+            std::fs::create_dir_all(&d).expect("seed folder");
+            std::fs::write(d.join(name), bytes).expect("seed file");
         };
         let mut spec = sample_spec(6);
         // Keep seeds small: fewer pages, smaller bitmap.

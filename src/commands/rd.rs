@@ -82,55 +82,59 @@ impl Command for Rd {
             .filter(|&t| t <= 64 << 20)
             .ok_or_else(|| Error::Usage("rd: count too large".into()))?;
         let mut data = vec![0u8; total];
-        // Read page by page so a failure names the first unreadable address.
+        // Read page by page so a failure names the first unreadable address; print what was
+        // read before it either way.
         let mut done = 0;
+        let mut failure = None;
         while done < total {
             let at = addr.wrapping_add(done as u64);
             let n = ((4096 - (at & 4095)) as usize).min(total - done);
             if let Err(e) = read(at, &mut data[done..done + n]) {
-                data.truncate(done);
-                print_lines(
-                    session,
-                    out,
-                    addr,
-                    &data,
-                    unit,
-                    per_line,
-                    symbolic,
-                    ascii,
-                    o.has("d"),
-                )?;
                 let kind = if physical { "PHYSADDR" } else { "KVADDR" };
-                return Err(Error::Usage(format!("rd: read error: {kind} {at:x}: {e}")));
+                failure = Some(format!("rd: read error: {kind} {at:x}: {e}"));
+                data.truncate(done);
+                break;
             }
             done += n;
         }
-        print_lines(
-            session,
-            out,
-            addr,
-            &data,
+        let layout = Layout {
             unit,
             per_line,
             symbolic,
             ascii,
-            o.has("d"),
-        )
+            decimal: o.has("d"),
+        };
+        print_lines(session, out, addr, &data, &layout)?;
+        match failure {
+            Some(msg) => Err(Error::Usage(msg)),
+            None => Ok(()),
+        }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn print_lines(
-    session: &Session,
-    out: &mut dyn Write,
-    addr: u64,
-    data: &[u8],
+/// How `rd` lays out its lines.
+struct Layout {
     unit: usize,
     per_line: usize,
     symbolic: bool,
     ascii: bool,
     decimal: bool,
+}
+
+fn print_lines(
+    session: &Session,
+    out: &mut dyn Write,
+    addr: u64,
+    data: &[u8],
+    layout: &Layout,
 ) -> Result<()> {
+    let &Layout {
+        unit,
+        per_line,
+        symbolic,
+        ascii,
+        decimal,
+    } = layout;
     for (li, line) in data.chunks(unit * per_line).enumerate() {
         let at = addr.wrapping_add((li * unit * per_line) as u64);
         write!(out, "{at:016x}:  ")?;

@@ -56,7 +56,7 @@ pub fn run_one(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> bool {
-    match reg.run_line(session, line, out) {
+    match reg.run_pipeline(session, line, out) {
         Ok(()) => true,
         Err(e) => {
             let _ = writeln!(err, "{e}");

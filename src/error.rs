@@ -20,6 +20,9 @@ pub enum Error {
     /// A command's arguments were wrong.
     #[error("{0}")]
     Usage(String),
+    /// The user pressed Ctrl-C.
+    #[error("interrupted")]
+    Interrupted,
     /// Writing output failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -11,9 +11,11 @@ pub mod debuginfo;
 pub mod demo;
 pub mod dump;
 pub mod error;
+pub mod interrupt;
 pub mod kernel;
 pub mod memory;
 pub mod printk;
+pub mod repl;
 pub mod session;
 pub mod sysinfo;
 

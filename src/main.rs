@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    colored::control::set_override(color);
     match real_main(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -43,22 +45,21 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
         });
     }
     let interactive = std::io::stdin().is_terminal();
-    if interactive && !cli.quiet {
+    if !interactive {
+        let stdin = std::io::stdin();
+        line_loop(&reg, &session, &mut stdin.lock(), &mut out, &mut err, false)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !cli.quiet {
         writeln!(
             out,
-            "rkdump {} — type help for commands, q to quit",
+            "rkdump {} — help lists the commands, TAB completes, q quits\n",
             env!("CARGO_PKG_VERSION")
         )?;
         run_one(&reg, &session, "sys", &mut out, &mut err);
+        writeln!(out)?;
     }
-    let stdin = std::io::stdin();
-    line_loop(
-        &reg,
-        &session,
-        &mut stdin.lock(),
-        &mut out,
-        &mut err,
-        interactive,
-    )?;
+    drop(out);
+    rkdump::repl::run(&session, &reg)?;
     Ok(ExitCode::SUCCESS)
 }

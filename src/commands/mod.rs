@@ -10,6 +10,7 @@ use std::io::Write;
 pub mod args;
 pub mod help;
 pub mod log;
+pub mod pipe;
 pub mod rd;
 pub mod sym;
 pub mod sys;
@@ -67,7 +68,25 @@ impl Registry {
     pub fn all(&self) -> impl Iterator<Item = &dyn Command> {
         self.commands.iter().map(|c| c.as_ref())
     }
-    /// Runs one command line (`name args…`), writing to `out`.
+    /// Whether `word` names a command.
+    pub fn is_command(&self, word: &str) -> bool {
+        self.find(word).is_some()
+    }
+
+    /// Runs a command line with its pipes and redirections (`log | tail 5 > end.txt`).
+    pub fn run_pipeline(&self, session: &Session, line: &str, out: &mut dyn Write) -> Result<()> {
+        crate::interrupt::clear();
+        let (command, stages) = pipe::split_pipeline(line)?;
+        if stages.is_empty() {
+            return self.run_line(session, &command, out);
+        }
+        let mut buf = Vec::new();
+        let result = self.run_line(session, &command, &mut buf);
+        pipe::apply(&buf, &stages, out)?;
+        result
+    }
+
+    /// Runs one command line (`name args…`, no pipes), writing to `out`.
     pub fn run_line(&self, session: &Session, line: &str, out: &mut dyn Write) -> Result<()> {
         let words = split_line(line)?;
         let Some((name, args)) = words.split_first() else {

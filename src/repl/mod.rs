@@ -145,11 +145,8 @@ pub struct InterruptibleWriter<W: Write>(pub W);
 impl<W: Write> Write for InterruptibleWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if crate::interrupt::requested() {
-            return Err(std::io::Error::new(
-                // Not ErrorKind::Interrupted: write_all retries those forever.
-                std::io::ErrorKind::Other,
-                "interrupted",
-            ));
+            // Not ErrorKind::Interrupted: write_all retries those forever.
+            return Err(std::io::Error::other("interrupted"));
         }
         self.0.write(buf)
     }

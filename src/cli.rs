@@ -1,10 +1,7 @@
-//! Command-line interface: argument parsing (clap) and the non-interactive runners behind
-//! `-c` and the plain line loop used when stdin is not a terminal.
+//! Command-line interface: argument parsing (clap) and opening the two files in either order.
 
-use crate::commands::Registry;
 use crate::session::{order_files, Session};
 use clap::Parser;
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 /// Command-line options (DESIGN.md §2).
@@ -46,51 +43,4 @@ pub struct Cli {
 pub fn open_session(a: &std::path::Path, b: &std::path::Path) -> anyhow::Result<Session> {
     let (vmlinux, vmcore) = order_files(a, b)?;
     Ok(Session::open(&vmlinux, &vmcore)?)
-}
-
-/// Runs one command line; errors go to `err`, the session goes on. Returns false on error.
-pub fn run_one(
-    reg: &Registry,
-    session: &Session,
-    line: &str,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> bool {
-    match reg.run_pipeline(session, line, out) {
-        Ok(()) => true,
-        Err(e) => {
-            let _ = writeln!(err, "{e}");
-            false
-        }
-    }
-}
-
-/// Reads command lines from `input` until EOF or `q`/`quit`/`exit`, printing a prompt when
-/// `prompt` is set. The interactive editor replaces this when stdin is a terminal.
-pub fn line_loop(
-    reg: &Registry,
-    session: &Session,
-    input: &mut dyn BufRead,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-    prompt: bool,
-) -> std::io::Result<()> {
-    let mut line = String::new();
-    loop {
-        if prompt {
-            write!(out, "rkdump> ")?;
-            out.flush()?;
-        }
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let l = line.trim();
-        if matches!(l, "q" | "quit" | "exit") {
-            return Ok(());
-        }
-        if !l.is_empty() {
-            run_one(reg, session, l, out, err);
-        }
-    }
 }

@@ -16,6 +16,7 @@ pub mod kernel;
 pub mod memory;
 pub mod printk;
 pub mod repl;
+pub mod script;
 pub mod session;
 pub mod sysinfo;
 

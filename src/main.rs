@@ -1,8 +1,10 @@
 //! The `rkdump` binary: parses the command line and hands over to the library.
 
 use clap::Parser;
-use rkdump::cli::{line_loop, open_session, run_one, Cli};
-use rkdump::commands::Registry;
+use rkdump::cli::{open_session, Cli};
+use rkdump::script::sandbox::Capabilities;
+use rkdump::script::setup::{build_registry, pack_dirs, Shell};
+use rkdump::script::ScriptOptions;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -19,6 +21,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// Reads lines from `input` until EOF or `q`, running each like the prompt does.
+fn line_loop(
+    shell: &mut Shell,
+    input: &mut dyn std::io::BufRead,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let l = line.trim();
+        if matches!(l, "q" | "quit" | "exit") {
+            return Ok(());
+        }
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        if let Err(e) = shell.run_line(l, &mut out) {
+            drop(out);
+            writeln!(err, "{e}")?;
+        }
+    }
+}
+
 fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
     if cli.files.first().is_some_and(|f| f.as_os_str() == "demo") {
         let (vmlinux, vmcore) = rkdump::demo::prepare(cli.quiet)?;
@@ -27,17 +54,43 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
     let [a, b] = cli.files.as_slice() else {
         anyhow::bail!("expected VMLINUX and VMCORE (see --help)");
     };
-    let session = open_session(a, b)?;
-    let reg = Registry::new();
+    let caps = Capabilities::parse_all(&cli.allow).map_err(anyhow::Error::msg)?;
+    let options = ScriptOptions {
+        caps,
+        pack_dirs: pack_dirs(&cli.packs),
+        json: cli.json,
+        ..ScriptOptions::default()
+    };
+    let session = open_session(a, b)?.into_shared();
+    let (registry, warnings) = build_registry(&options);
+    for w in warnings {
+        eprintln!("rkdump: {w}");
+    }
+    let mut shell = Shell::new(session, registry, options, Box::new(std::io::stdout()));
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let mut err = std::io::stderr();
+
+    if let Some(script) = &cli.script {
+        let r = shell.host().run_file(script, &cli.script_args);
+        shell.host().print_summary();
+        return Ok(match r {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                writeln!(err, "{e}")?;
+                ExitCode::from(1)
+            }
+        });
+    }
     if !cli.commands.is_empty() {
         let mut ok = true;
         for c in &cli.commands {
-            ok &= run_one(&reg, &session, c, &mut out, &mut err);
+            let mut out = stdout.lock();
+            if let Err(e) = shell.run_line(c, &mut out) {
+                drop(out);
+                writeln!(err, "{e}")?;
+                ok = false;
+            }
         }
-        out.flush()?;
         return Ok(if ok {
             ExitCode::SUCCESS
         } else {
@@ -47,19 +100,21 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
     let interactive = std::io::stdin().is_terminal();
     if !interactive {
         let stdin = std::io::stdin();
-        line_loop(&reg, &session, &mut stdin.lock(), &mut out, &mut err, false)?;
+        line_loop(&mut shell, &mut stdin.lock(), &mut err)?;
         return Ok(ExitCode::SUCCESS);
     }
     if !cli.quiet {
+        let mut out = stdout.lock();
         writeln!(
             out,
             "rkdump {} — help lists the commands, TAB completes, q quits\n",
             env!("CARGO_PKG_VERSION")
         )?;
-        run_one(&reg, &session, "sys", &mut out, &mut err);
+        if let Err(e) = shell.run_line("sys", &mut out) {
+            writeln!(err, "{e}")?;
+        }
         writeln!(out)?;
     }
-    drop(out);
-    rkdump::repl::run(&session, &reg)?;
+    rkdump::repl::run(&mut shell)?;
     Ok(ExitCode::SUCCESS)
 }

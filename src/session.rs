@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::kernel::layout::{check_match, discover_layout, LayoutSource};
 use crate::memory::{MemoryError, MemoryReader, PhysReader, ReadExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 /// Most bytes past a symbol's end an address may lie and still be shown as `sym+off`.
 const SYMBOL_SLACK: u64 = 4096;
@@ -26,6 +26,7 @@ pub struct Session {
     percpu_end: u64,
     per_cpu_offsets: Vec<u64>,
     types: OnceLock<std::result::Result<TypeIndex, String>>,
+    self_ref: OnceLock<Weak<Session>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -123,6 +124,7 @@ impl Session {
             percpu_end,
             per_cpu_offsets: Vec::new(),
             types: OnceLock::new(),
+            self_ref: OnceLock::new(),
         };
         let slide = s.kaslr_offset();
         check_match(
@@ -133,6 +135,18 @@ impl Session {
         )?;
         s.per_cpu_offsets = s.read_per_cpu_offsets();
         Ok(s)
+    }
+
+    /// Moves the session into an `Arc` that scripts can hold for the length of a run.
+    pub fn into_shared(self) -> Arc<Session> {
+        let arc = Arc::new(self);
+        let _ = arc.self_ref.set(Arc::downgrade(&arc));
+        arc
+    }
+
+    /// The `Arc` this session lives in, when it was made with [`Session::into_shared`].
+    pub fn self_arc(&self) -> Option<Arc<Session>> {
+        self.self_ref.get().and_then(Weak::upgrade)
     }
 
     fn read_per_cpu_offsets(&self) -> Vec<u64> {

@@ -8,6 +8,7 @@ use crate::session::Session;
 use std::io::Write;
 
 pub mod args;
+pub mod data;
 pub mod help;
 pub mod log;
 pub mod pipe;
@@ -16,6 +17,7 @@ pub mod sym;
 pub mod sys;
 
 pub use args::{parse_address, split_line, Opts};
+pub use data::Data;
 
 /// One built-in command.
 pub trait Command: Send + Sync {
@@ -31,6 +33,14 @@ pub trait Command: Send + Sync {
     fn usage(&self) -> &'static str;
     /// Runs with `args` (without the command name), writing to `out`.
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()>;
+    /// The structured result for scripts (`cmd(name, args)`) and `--json`; commands without
+    /// one say so.
+    fn data(&self, _session: &Session, _args: &[String]) -> Result<Data> {
+        Err(Error::Usage(format!(
+            "{}: no structured output (use exec() for its text)",
+            self.name()
+        )))
+    }
 }
 
 /// All built-in commands.
@@ -68,6 +78,13 @@ impl Registry {
     pub fn all(&self) -> impl Iterator<Item = &dyn Command> {
         self.commands.iter().map(|c| c.as_ref())
     }
+    /// Adds a command (script commands from packs and `scripts/`). A later command with the
+    /// same name as an earlier one replaces it.
+    pub fn add(&mut self, cmd: Box<dyn Command>) {
+        self.commands.retain(|c| c.name() != cmd.name());
+        self.commands.push(cmd);
+    }
+
     /// Whether `word` names a command.
     pub fn is_command(&self, word: &str) -> bool {
         self.find(word).is_some()

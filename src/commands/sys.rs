@@ -1,7 +1,7 @@
 //! `sys`: the system summary crash prints at start-up (KERNEL, DUMPFILE, CPUS, DATE, UPTIME,
 //! LOAD AVERAGE, TASKS, NODENAME, RELEASE, VERSION, MACHINE, MEMORY, PANIC).
 
-use super::{Command, Opts};
+use super::{Command, Data, Opts};
 use crate::error::Result;
 use crate::session::Session;
 use crate::sysinfo::{self as facts, SysInfo};
@@ -45,6 +45,28 @@ impl Command for Sys {
             )?;
         }
         Ok(())
+    }
+    fn data(&self, session: &Session, _args: &[String]) -> Result<Data> {
+        let i = facts::sys_info(session);
+        Ok(Data::map([
+            ("kernel", Data::Str(i.kernel)),
+            ("dumpfile", Data::Str(i.dumpfile)),
+            ("cpus", Data::opt_int(i.cpus)),
+            ("cpus_offline", Data::Int(i.cpus_offline as i64)),
+            ("date", Data::opt_str(i.date.as_deref())),
+            ("uptime", Data::opt_str(i.uptime.as_deref())),
+            ("uptime_secs", Data::opt_int(i.uptime_secs)),
+            ("load_average", Data::opt_str(i.load_average.as_deref())),
+            ("tasks", Data::opt_int(i.tasks)),
+            ("nodename", Data::Str(i.nodename)),
+            ("release", Data::Str(i.release)),
+            ("version", Data::Str(i.version)),
+            ("machine", Data::Str(i.machine)),
+            ("memory", Data::opt_str(i.memory.as_deref())),
+            ("memory_bytes", Data::opt_int(i.memory_bytes)),
+            ("panic", Data::opt_str(i.panic.as_deref())),
+            ("hz", Data::opt_int(i.hz)),
+        ]))
     }
 }
 

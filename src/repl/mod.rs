@@ -8,6 +8,7 @@
 pub mod complete;
 
 use crate::commands::Registry;
+use crate::script::setup::Shell;
 use crate::session::Session;
 use colored::Colorize;
 use rustyline::completion::{Completer, Pair};
@@ -88,14 +89,23 @@ pub fn history_path() -> PathBuf {
 }
 
 /// Runs the prompt until `q`, `quit`, `exit` or Ctrl-D.
-pub fn run(session: &Session, registry: &Registry) -> rustyline::Result<()> {
+pub fn run(shell: &mut Shell) -> rustyline::Result<()> {
     crate::interrupt::install_handler();
     let config = rustyline::Config::builder()
         .completion_type(rustyline::CompletionType::List)
         .max_history_size(10_000)?
         .build();
     let mut ed: Editor<ReplHelper<'_>, DefaultHistory> = Editor::with_config(config)?;
-    ed.set_helper(Some(ReplHelper { session, registry }));
+    // The helper borrows the session and registry while `shell` runs lines: keep owned
+    // handles for it.
+    let session = shell.session().self_arc();
+    let registry = shell.registry_arc();
+    if let Some(session) = &session {
+        ed.set_helper(Some(ReplHelper {
+            session,
+            registry: &registry,
+        }));
+    }
     let history = history_path();
     let _ = ed.load_history(&history);
     let prompt = format!("{} ", "rkdump>".bold().green());
@@ -111,7 +121,7 @@ pub fn run(session: &Session, registry: &Registry) -> rustyline::Result<()> {
                 if matches!(line, "q" | "quit" | "exit") {
                     break;
                 }
-                run_interactive_line(session, registry, line);
+                run_interactive_line(shell, line);
             }
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
@@ -123,16 +133,17 @@ pub fn run(session: &Session, registry: &Registry) -> rustyline::Result<()> {
 }
 
 /// Runs one line at the prompt: output to stdout through an interruptible writer, errors in red.
-pub fn run_interactive_line(session: &Session, registry: &Registry, line: &str) {
+pub fn run_interactive_line(shell: &mut Shell, line: &str) {
     let stdout = std::io::stdout();
     let mut out = InterruptibleWriter(stdout.lock());
-    let result = registry.run_pipeline(session, line, &mut out);
+    let result = shell.run_line(line, &mut out);
     let _ = out.flush();
+    drop(out);
     if let Err(e) = result {
         let msg = if crate::interrupt::requested() {
             "interrupted".to_string()
         } else {
-            e.to_string()
+            e
         };
         eprintln!("{}", msg.red());
     }

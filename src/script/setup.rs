@@ -218,8 +218,17 @@ impl Shell {
                 .run_pipeline(&self.session, line, out)
                 .map_err(|e| e.to_string());
         }
-        self.host
-            .eval_line(&mut self.scope, line)
-            .map_err(|e| e.to_string())
+        self.host.eval_line(&mut self.scope, line).map_err(|e| {
+            // A crash command rkdump lacks reads as an unknown Rhai variable or function:
+            // say it the way a shell would.
+            let first = line.split_whitespace().next().unwrap_or("");
+            let word_like = first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let unknown = e.message.contains("not found") || e.message.contains("Syntax error");
+            if word_like && unknown && !first.is_empty() {
+                format!("{first}: command not found (nor a Rhai expression: {})", e.message)
+            } else {
+                e.to_string()
+            }
+        })
     }
 }

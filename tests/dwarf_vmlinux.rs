@@ -11,7 +11,9 @@ use rkdump::debuginfo::{Type, TypeIndex};
 fn vmlinux_path() -> PathBuf {
     let dir = "/usr/lib/debug/boot";
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{dir}: {e}: install the kernel debug package (linux-image-*-cloud-amd64-dbg)"))
+        .unwrap_or_else(|e| {
+            panic!("{dir}: {e}: install the kernel debug package (linux-image-*-cloud-amd64-dbg)")
+        })
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
@@ -20,9 +22,9 @@ fn vmlinux_path() -> PathBuf {
         })
         .collect();
     found.sort();
-    found
-        .pop()
-        .unwrap_or_else(|| panic!("no {dir}/vmlinux-*-cloud-amd64: install the kernel debug package"))
+    found.pop().unwrap_or_else(|| {
+        panic!("no {dir}/vmlinux-*-cloud-amd64: install the kernel debug package")
+    })
 }
 
 struct Fixture {
@@ -40,8 +42,10 @@ fn fixture() -> &'static Fixture {
         let map = unsafe { memmap2::Mmap::map(&file) }.expect("mmap vmlinux");
         let elf: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(map);
         let idx = TypeIndex::build(elf.clone(), None).expect("index vmlinux");
-        let golden_path =
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/vmlinux-layouts.json");
+        let golden_path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/golden/vmlinux-layouts.json"
+        );
         let golden: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(golden_path).expect("golden file"))
                 .expect("golden JSON");
@@ -64,7 +68,9 @@ fn well_known_layouts() {
     assert_eq!(idx.size_of(ts).unwrap(), 9728);
     let off = |t: &str, p: &str| {
         let id = idx.find_type(t).unwrap_or_else(|| panic!("{t}"));
-        idx.member(id, p).unwrap_or_else(|e| panic!("{t}.{p}: {e}")).offset
+        idx.member(id, p)
+            .unwrap_or_else(|e| panic!("{t}.{p}: {e}"))
+            .offset
     };
     assert_eq!(off("struct task_struct", "pid"), 2416);
     assert_eq!(off("struct task_struct", "comm"), 2976);
@@ -82,13 +88,22 @@ fn well_known_layouts() {
     assert_eq!(idx.type_name(comm.ty), "char [16]");
     let tasks = idx.member(ts, "tasks.next").unwrap();
     assert_eq!(idx.type_name(tasks.ty), "struct list_head *");
-    assert!(idx.member(ts, "mm.pgd").is_err(), "pointer in the middle of a path");
+    assert!(
+        idx.member(ts, "mm.pgd").is_err(),
+        "pointer in the middle of a path"
+    );
     assert_eq!(idx.type_name(idx.find_type("pid_t").unwrap()), "pid_t");
     assert_eq!(idx.size_of(idx.find_type("pid_t").unwrap()).unwrap(), 4);
-    assert_eq!(idx.size_of(idx.find_type("unsigned long").unwrap()).unwrap(), 8);
+    assert_eq!(
+        idx.size_of(idx.find_type("unsigned long").unwrap())
+            .unwrap(),
+        8
+    );
     let pt = idx.find_type("enum pid_type").expect("enum pid_type");
     assert_eq!(idx.enumerator("PIDTYPE_PID"), Some((pt, 0)));
-    assert!(idx.type_names("struct task_").contains(&"struct task_struct".to_string()));
+    assert!(idx
+        .type_names("struct task_")
+        .contains(&"struct task_struct".to_string()));
     let members: Vec<&str> = idx.member_names().collect();
     assert!(members.len() > 20_000);
     for m in ["pid", "comm", "tasks", "nodename", "load_avg"] {
@@ -116,7 +131,10 @@ fn layouts_agree_with_drgn() {
         let size = t["size"].as_u64().expect("size");
         checked += 1;
         if idx.size_of(id).ok() != Some(size) {
-            mismatches.push(format!("sizeof({tname}) = {:?}, drgn {size}", idx.size_of(id)));
+            mismatches.push(format!(
+                "sizeof({tname}) = {:?}, drgn {size}",
+                idx.size_of(id)
+            ));
         }
         for m in t["members"].as_array().expect("members") {
             let path = m["path"].as_str().expect("path");
@@ -138,7 +156,8 @@ fn layouts_agree_with_drgn() {
                     if got == want {
                         type_names_ok += 1;
                     } else {
-                        name_mismatches.insert(format!("{tname}.{path}"), format!("{got} | drgn: {want}"));
+                        name_mismatches
+                            .insert(format!("{tname}.{path}"), format!("{got} | drgn: {want}"));
                     }
                 }
             }
@@ -152,8 +171,15 @@ fn layouts_agree_with_drgn() {
     for (k, v) in name_mismatches.iter().take(40) {
         eprintln!("  spelling {k}: {v}");
     }
-    assert!(mismatches.is_empty(), "layout mismatches vs drgn:\n{}", mismatches.join("\n"));
-    assert!(name_mismatches.is_empty(), "type spellings differ from drgn: {name_mismatches:#?}");
+    assert!(
+        mismatches.is_empty(),
+        "layout mismatches vs drgn:\n{}",
+        mismatches.join("\n")
+    );
+    assert!(
+        name_mismatches.is_empty(),
+        "type spellings differ from drgn: {name_mismatches:#?}"
+    );
     assert!(checked > 4000);
 }
 
@@ -165,12 +191,18 @@ fn globals_and_enumerators_agree_with_drgn() {
     for (name, g) in f.golden["globals"].as_object().expect("globals") {
         let ours = idx.global(name).unwrap_or_else(|| panic!("global {name}"));
         assert_eq!(Some(ours.addr), g["addr"].as_u64(), "address of {name}");
-        assert_eq!(Some(idx.type_name(ours.ty).as_str()), g["type"].as_str(), "type of {name}");
+        assert_eq!(
+            Some(idx.type_name(ours.ty).as_str()),
+            g["type"].as_str(),
+            "type of {name}"
+        );
         n += 1;
     }
     assert!(n >= 15);
     for (name, v) in f.golden["enumerators"].as_object().expect("enumerators") {
-        let (_, value) = idx.enumerator(name).unwrap_or_else(|| panic!("enumerator {name}"));
+        let (_, value) = idx
+            .enumerator(name)
+            .unwrap_or_else(|| panic!("enumerator {name}"));
         assert_eq!(Some(value), v.as_i64(), "{name}");
     }
     // Per-CPU variables carry their small .data..percpu offset.

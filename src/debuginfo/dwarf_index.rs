@@ -107,6 +107,8 @@ pub struct IndexStats {
     pub member_names: usize,
     /// Bytes of the name arena.
     pub name_bytes: usize,
+    /// Struct/union/enum layouts beyond the first of their name (same name, different layout).
+    pub extra_layouts: usize,
     /// Types materialized so far.
     pub materialized: usize,
 }
@@ -210,7 +212,12 @@ impl TypeIndex {
             void: Arc::new(Type::Void),
             pointer_size: 8,
         };
-        if let Some(ctx) = idx.data.units.first().and_then(|u| idx.unit_ctx_at(*u).ok()) {
+        if let Some(ctx) = idx
+            .data
+            .units
+            .first()
+            .and_then(|u| idx.unit_ctx_at(*u).ok())
+        {
             idx.pointer_size = u64::from(ctx.address_size);
         }
         idx
@@ -227,6 +234,10 @@ impl TypeIndex {
             enumerators: d.enumerators.len(),
             member_names: d.member_names.len(),
             name_bytes: d.names.len(),
+            extra_layouts: d.types[..3]
+                .iter()
+                .map(|l| l.windows(2).filter(|w| w[0].name == w[1].name).count())
+                .sum(),
             materialized: self.cache.read().map(|c| c.len()).unwrap_or(0),
         }
     }
@@ -382,8 +393,12 @@ impl TypeIndex {
         let ctx = self.unit_ctx_at(*self.data.units.get(unit)?).ok()?;
         let header = ctx.header(&dw).ok()?;
         let mut cursor = header.entries(&ctx.abbrevs);
-        while let Ok(Some(die)) = cursor.next_dfs() {
-            if die.depth() != 1 || reader::tag_kind(die.tag()) != Some(kind) {
+        // The root, then its first child; then child to child with `next_sibling`.
+        cursor.next_dfs().ok()??;
+        let mut next = cursor.next_dfs().ok()?;
+        while let Some(die) = next {
+            if reader::tag_kind(die.tag()) != Some(kind) {
+                next = cursor.next_sibling().ok()?;
                 continue;
             }
             let a = DieAttrs::read(&ctx, &dw, die);
@@ -398,6 +413,7 @@ impl TypeIndex {
             if matches && !a.declaration {
                 return Some(ctx.offset + die.offset().0 as u64);
             }
+            next = cursor.next_sibling().ok()?;
         }
         None
     }
@@ -508,7 +524,10 @@ impl TypeIndex {
     // ----- materialization -------------------------------------------------------------
 
     fn unit_index(&self, off: u64) -> Option<usize> {
-        self.data.units.partition_point(|u| *u <= off).checked_sub(1)
+        self.data
+            .units
+            .partition_point(|u| *u <= off)
+            .checked_sub(1)
     }
 
     fn unit_ctx_at(&self, unit_off: u64) -> Result<Arc<UnitCtx>, DebugInfoError> {
@@ -586,7 +605,13 @@ impl TypeIndex {
     /// Canonical id for a reference to DIE `off`: a named struct/union/enum/typedef/base with a
     /// single layout maps to the index's entry; a declaration maps to its definition.
     fn canon(&self, dw: &Dw<'_>, off: u64) -> u64 {
-        if let Some(&c) = self.canon.read().ok().and_then(|m| m.get(&off).copied()).as_ref() {
+        if let Some(&c) = self
+            .canon
+            .read()
+            .ok()
+            .and_then(|m| m.get(&off).copied())
+            .as_ref()
+        {
             return c;
         }
         let c = self.compute_canon(dw, off).unwrap_or(off);
@@ -627,7 +652,27 @@ impl TypeIndex {
         (entries.len() == 1).then_some(first.die)
     }
 
+    /// Materializes with a per-thread nesting bound: malformed DWARF (a struct whose bitfield
+    /// has its own type, an enum based on itself) must give an error, not a stack overflow.
     fn materialize(&self, off: u64) -> Result<Arc<Type>, DebugInfoError> {
+        thread_local! {
+            static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
+        let depth = NESTING.with(|n| {
+            let d = n.get() + 1;
+            n.set(d);
+            d
+        });
+        let result = if depth > MAX_DEPTH {
+            Err(self.cycle(TypeId(off)))
+        } else {
+            self.materialize_die(off)
+        };
+        NESTING.with(|n| n.set(n.get().saturating_sub(1)));
+        result
+    }
+
+    fn materialize_die(&self, off: u64) -> Result<Arc<Type>, DebugInfoError> {
         let elf = (*self.elf).as_ref();
         let dw = self.sections.dwarf(elf);
         let ctx = self.unit_ctx_for(off)?;
@@ -660,12 +705,12 @@ impl TypeIndex {
                 }
             }
             dw::DW_TAG_unspecified_type => Type::Void,
-            dw::DW_TAG_pointer_type | dw::DW_TAG_reference_type | dw::DW_TAG_rvalue_reference_type => {
-                Type::Pointer {
-                    target: target(a.ty),
-                    size: a.byte_size.unwrap_or(u64::from(ctx.address_size)),
-                }
-            }
+            dw::DW_TAG_pointer_type
+            | dw::DW_TAG_reference_type
+            | dw::DW_TAG_rvalue_reference_type => Type::Pointer {
+                target: target(a.ty),
+                size: a.byte_size.unwrap_or(u64::from(ctx.address_size)),
+            },
             dw::DW_TAG_const_type
             | dw::DW_TAG_volatile_type
             | dw::DW_TAG_restrict_type
@@ -771,10 +816,13 @@ impl TypeIndex {
         off: u64,
         mut f: impl FnMut(dw::DwTag, &DieAttrs<'a>) -> Option<T>,
     ) -> Result<Vec<T>, DebugInfoError> {
-        let uo = usize::try_from(off - ctx.offset).map_err(|_| DebugInfoError::Dwarf {
-            offset: off,
-            reason: "offset".into(),
-        })?;
+        let uo = off
+            .checked_sub(ctx.offset)
+            .and_then(|o| usize::try_from(o).ok())
+            .ok_or(DebugInfoError::Dwarf {
+                offset: off,
+                reason: "DIE offset outside its unit".into(),
+            })?;
         let mut raw = header
             .entries_raw(&ctx.abbrevs, Some(gimli::UnitOffset(uo)))
             .map_err(|e| dwarf_err(off, e))?;
@@ -823,7 +871,9 @@ impl TypeIndex {
         })?;
         let mut out = Vec::with_capacity(raw_members.len());
         for (name, ty, loc, data_bit_offset, bit_offset, bit_size, byte_size) in raw_members {
-            let ty = ty.map(|t| TypeId(self.canon(dw, t))).unwrap_or(TypeId::VOID);
+            let ty = ty
+                .map(|t| TypeId(self.canon(dw, t)))
+                .unwrap_or(TypeId::VOID);
             let loc = loc.unwrap_or(0);
             let (offset, bit_off, bit_size) = match bit_size {
                 None => match data_bit_offset {
@@ -1368,7 +1418,8 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
         .into_iter()
         .flat_map(|(n, vs)| {
             let n = lossy(n);
-            vs.into_iter().map(move |(addr, die)| (n.clone(), addr, die))
+            vs.into_iter()
+                .map(move |(addr, die)| (n.clone(), addr, die))
         })
         .collect();
     globals.sort();

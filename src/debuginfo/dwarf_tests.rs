@@ -187,7 +187,11 @@ fn check_layouts(b: &Built) {
 fn check_model(b: &Built) {
     let idx = &b.idx;
     let outer = idx.find_type("struct outer").expect("struct outer");
-    assert_eq!(idx.find_type("outer"), Some(outer), "bare name tries struct");
+    assert_eq!(
+        idx.find_type("outer"),
+        Some(outer),
+        "bare name tries struct"
+    );
     assert_eq!(idx.type_name(outer), "struct outer");
 
     // Type names in C spelling.
@@ -208,17 +212,29 @@ fn check_model(b: &Built) {
         panic!("grid not an array")
     };
     assert_eq!(*count, Some(2));
-    assert!(matches!(&*idx.get(*elem).unwrap(), Type::Array { count: Some(3), .. }));
+    assert!(matches!(
+        &*idx.get(*elem).unwrap(),
+        Type::Array { count: Some(3), .. }
+    ));
     assert_eq!(idx.size_of(grid).unwrap(), 24);
     assert_eq!(idx.member(outer, "grid[1][2]").unwrap().offset, {
         idx.member(outer, "grid").unwrap().offset + 20
     });
     let flex = idx.member(outer, "flex").unwrap().ty;
-    assert!(matches!(&*idx.get(flex).unwrap(), Type::Array { count: None, .. }));
-    assert!(matches!(idx.size_of(flex), Err(DebugInfoError::NoSize { .. })));
+    assert!(matches!(
+        &*idx.get(flex).unwrap(),
+        Type::Array { count: None, .. }
+    ));
+    assert!(matches!(
+        idx.size_of(flex),
+        Err(DebugInfoError::NoSize { .. })
+    ));
     let zero = idx.find_type("struct zero").unwrap();
     let z = idx.member(zero, "z").unwrap().ty;
-    assert!(matches!(&*idx.get(z).unwrap(), Type::Array { count: Some(0), .. }));
+    assert!(matches!(
+        &*idx.get(z).unwrap(),
+        Type::Array { count: Some(0), .. }
+    ));
     let m = idx.global("g_matrix").expect("g_matrix");
     assert_eq!(idx.type_name(m.ty), "char [4][5][6]");
     assert_eq!(idx.size_of(m.ty).unwrap(), 120);
@@ -251,7 +267,10 @@ fn check_model(b: &Built) {
         Err(DebugInfoError::NoMember { .. })
     ));
     assert!(
-        matches!(idx.member(outer, "inp.x"), Err(DebugInfoError::NoMember { .. })),
+        matches!(
+            idx.member(outer, "inp.x"),
+            Err(DebugInfoError::NoMember { .. })
+        ),
         "a pointer in the middle of a path is an error"
     );
     assert!(idx.member(outer, "name[16]").is_err());
@@ -289,7 +308,10 @@ fn check_model(b: &Built) {
     assert_eq!(idx.enumerator("NEG_D").map(|e| e.1), Some(236));
     assert_eq!(idx.enumerator("BIG_A").map(|e| e.1), Some(0xffff_ffff));
     let neg = idx.find_type("enum neg").unwrap();
-    assert!(matches!(&*idx.get(neg).unwrap(), Type::Enum { signed: true, .. }));
+    assert!(matches!(
+        &*idx.get(neg).unwrap(),
+        Type::Enum { signed: true, .. }
+    ));
     assert_eq!(idx.enumerator("NEG_C").map(|e| e.0), Some(neg));
     assert_eq!(idx.enumerator("NO_SUCH"), None);
 
@@ -302,15 +324,24 @@ fn check_model(b: &Built) {
     assert_eq!(idx.type_name(c16), "char [16]");
     let ccp = idx.find_type("const char *").unwrap();
     assert_eq!(idx.type_name(ccp), "const char *");
-    assert_eq!(idx.find_type("struct list_head *"), Some(p), "synthetic ids are reused");
+    assert_eq!(
+        idx.find_type("struct list_head *"),
+        Some(p),
+        "synthetic ids are reused"
+    );
     assert_eq!(idx.find_type("void"), Some(TypeId::VOID));
     assert_eq!(idx.type_name(idx.find_type("void *").unwrap()), "void *");
-    assert_eq!(idx.type_name(idx.find_type("int [2][3]").unwrap()), "int [2][3]");
+    assert_eq!(
+        idx.type_name(idx.find_type("int [2][3]").unwrap()),
+        "int [2][3]"
+    );
     assert_eq!(idx.find_type("struct no_such"), None);
     assert_eq!(idx.find_type("int (*)(void)"), None);
 
     // Completion and member names.
-    assert!(idx.type_names("struct out").contains(&"struct outer".to_string()));
+    assert!(idx
+        .type_names("struct out")
+        .contains(&"struct outer".to_string()));
     assert!(idx.type_names("my_").contains(&"my_ulong".to_string()));
     let names: Vec<&str> = idx.member_names().collect();
     for n in ["first", "deep_b", "s1", "next", "flex", "a", "e"] {
@@ -326,9 +357,15 @@ fn check_model(b: &Built) {
         assert_eq!(Some(gl.addr), syms.get(g).copied(), "address of {g}");
     }
     assert_eq!(idx.type_name(idx.global("g_array").unwrap().ty), "int [7]");
-    assert_eq!(idx.type_name(idx.global("g_strs").unwrap().ty), "const char *[3]");
+    assert_eq!(
+        idx.type_name(idx.global("g_strs").unwrap().ty),
+        "const char *[3]"
+    );
     assert_eq!(idx.global("g_opaque").unwrap().ty, opaque);
-    assert!(idx.global("opaque_a").is_none(), "functions are not globals");
+    assert!(
+        idx.global("opaque_a").is_none(),
+        "functions are not globals"
+    );
 }
 
 #[test]
@@ -377,7 +414,10 @@ fn find_type_in_unit_picks_the_units_layout() {
     let in_y = idx.find_type_in_unit("struct path_info", py.ty).unwrap();
     assert_eq!(idx.size_of(in_x).unwrap(), 4);
     assert_eq!(idx.size_of(in_y).unwrap(), 16);
-    assert_eq!(px.ty, in_x, "multi-layout names are not canonicalized across units");
+    assert_eq!(
+        px.ty, in_x,
+        "multi-layout names are not canonicalized across units"
+    );
     assert!(idx.member(in_y, "c").is_ok());
     std::fs::remove_dir_all(&dir).unwrap();
 }

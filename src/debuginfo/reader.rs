@@ -146,7 +146,7 @@ impl Sections {
             let fp = (range.offset, range.compressed_size);
             let start = usize::try_from(range.offset).map_err(|_| elf_error("offset"))?;
             let len = usize::try_from(range.compressed_size).map_err(|_| elf_error("size"))?;
-            if start.checked_add(len).is_none_or(|end| end > data.len()) {
+            if start.checked_add(len).map_or(true, |end| end > data.len()) {
                 return Err(elf_error(format!("{name} lies outside the file")));
             }
             let raw = &data[start..start + len];
@@ -167,7 +167,9 @@ impl Sections {
                     SectionBytes::Owned(out.into_boxed_slice())
                 }
                 other => {
-                    return Err(elf_error(format!("{name}: unsupported compression {other:?}")))
+                    return Err(elf_error(format!(
+                        "{name}: unsupported compression {other:?}"
+                    )))
                 }
             };
             Ok((bytes, fp))
@@ -584,7 +586,9 @@ pub(crate) fn name_of_key<'a>(dw: &Dw<'a>, key: NameKey) -> Option<std::borrow::
     };
     Some(match bytes {
         std::borrow::Cow::Borrowed(b) => String::from_utf8_lossy(b),
-        std::borrow::Cow::Owned(b) => std::borrow::Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+        std::borrow::Cow::Owned(b) => {
+            std::borrow::Cow::Owned(String::from_utf8_lossy(&b).into_owned())
+        }
     })
 }
 
@@ -913,8 +917,9 @@ pub(crate) fn scan_unit<'a>(
             continue;
         }
         if tag == dw::DW_TAG_enumerator {
-            if let Some(FrameKind::Enum { hasher, die: edie, .. }) =
-                stack.last_mut().map(|f| &mut f.kind)
+            if let Some(FrameKind::Enum {
+                hasher, die: edie, ..
+            }) = stack.last_mut().map(|f| &mut f.kind)
             {
                 match name_bytes {
                     Some(b) => hasher.write(b),

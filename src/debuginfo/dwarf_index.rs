@@ -1352,6 +1352,7 @@ fn build_data(
 
 /// Interns names and sorts the scan's tables.
 fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
+    let member_keys: Vec<reader::NameKey> = acc.member_keys().collect();
     let mut names = String::new();
     let mut interned: FxMap<String, NameRef> = FxMap::default();
     let mut intern = |s: &str| -> NameRef {
@@ -1444,7 +1445,7 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
             die,
         })
         .collect();
-    let mut members: Vec<String> = acc.members.into_iter().map(lossy).collect();
+    let mut members: Vec<String> = member_keys.into_iter().map(lossy).collect();
     members.sort();
     members.dedup();
     let member_names = members.iter().map(|m| intern(m)).collect();

@@ -600,12 +600,41 @@ pub(crate) struct Acc {
     pub(crate) globals: FxMap<NameKey, Vec<(u64, u64)>>,
     /// enumerator name → lowest enum DIE offset.
     pub(crate) enumerators: FxMap<NameKey, u64>,
+    /// Member names that are `.debug_str` offsets, as a bitmap over the section (most member
+    /// DIEs repeat a name already seen: setting a bit is cheaper than a hash-set insert).
+    pub(crate) member_strp: Vec<u64>,
+    /// Other member name keys.
     pub(crate) members: FxSet<NameKey>,
     pub(crate) units_failed: usize,
     pub(crate) first_error: Option<String>,
 }
 
 impl Acc {
+    #[inline]
+    fn add_member(&mut self, key: NameKey, str_len: usize) {
+        let bit = key as usize;
+        if key < (1 << 61) && bit < str_len {
+            if self.member_strp.is_empty() {
+                self.member_strp = vec![0; str_len / 64 + 1];
+            }
+            if let Some(w) = self.member_strp.get_mut(bit / 64) {
+                *w |= 1 << (bit % 64);
+                return;
+            }
+        }
+        self.members.insert(key);
+    }
+
+    /// All member name keys collected.
+    pub(crate) fn member_keys(&self) -> impl Iterator<Item = NameKey> + '_ {
+        let strp = self.member_strp.iter().enumerate().flat_map(|(i, &w)| {
+            (0..64u64)
+                .filter(move |b| w >> b & 1 != 0)
+                .map(move |b| i as u64 * 64 + b)
+        });
+        strp.chain(self.members.iter().copied())
+    }
+
     fn add_type(&mut self, kind: u8, name: NameKey, v: Variant) {
         let list = self.types.entry((kind, name)).or_default();
         merge_variant(list, v);
@@ -635,6 +664,12 @@ impl Acc {
         for (k, die) in other.enumerators {
             let e = self.enumerators.entry(k).or_insert(die);
             *e = (*e).min(die);
+        }
+        if self.member_strp.len() < other.member_strp.len() {
+            self.member_strp.resize(other.member_strp.len(), 0);
+        }
+        for (a, b) in self.member_strp.iter_mut().zip(&other.member_strp) {
+            *a |= *b;
         }
         self.members.extend(other.members);
         self.units_failed += other.units_failed;
@@ -754,6 +789,7 @@ pub(crate) fn scan_unit<'a>(
     let header = ctx.header(dw)?;
     let abbrevs = &ctx.abbrevs;
     let addr_size = ctx.address_size;
+    let str_len = dw.str.reader().len();
     let err = |e| dwarf_err(unit_off, e);
     let mut raw = header.entries_raw(abbrevs, None).map_err(err)?;
     let mut bias: isize = 0;
@@ -797,16 +833,23 @@ pub(crate) fn scan_unit<'a>(
         if !wanted {
             // Skip this DIE; jump over its children when DW_AT_sibling allows.
             let mut sibling = None;
-            for spec in specs {
-                if abbrev.has_children() && spec.name() == dw::DW_AT_sibling {
-                    let a = raw.read_attribute(*spec).map_err(err)?;
-                    if let AttributeValue::UnitRef(o) = a.value() {
-                        sibling = Some(o);
+            let at = if abbrev.has_children() {
+                specs.iter().position(|s| s.name() == dw::DW_AT_sibling)
+            } else {
+                None
+            };
+            match at {
+                Some(i) => {
+                    skip_run(&mut raw, specs.get(..i)).map_err(err)?;
+                    if let Some(spec) = specs.get(i) {
+                        let a = raw.read_attribute(*spec).map_err(err)?;
+                        if let AttributeValue::UnitRef(o) = a.value() {
+                            sibling = Some(o);
+                        }
                     }
-                } else {
-                    raw.skip_attributes(std::slice::from_ref(spec))
-                        .map_err(err)?;
+                    skip_run(&mut raw, specs.get(i + 1..)).map_err(err)?;
                 }
+                None => raw.skip_attributes(specs).map_err(err)?,
             }
             if abbrev.has_children() {
                 match sibling {
@@ -844,7 +887,8 @@ pub(crate) fn scan_unit<'a>(
         let mut bit_a: Option<u64> = None;
         let mut bit_b: Option<u64> = None;
         let mut const_bits: Option<u64> = None;
-        for spec in specs {
+        let mut run_start = 0usize;
+        for (i, spec) in specs.iter().enumerate() {
             if !matches!(
                 spec.name(),
                 dw::DW_AT_name
@@ -859,10 +903,11 @@ pub(crate) fn scan_unit<'a>(
                     | dw::DW_AT_bit_size
                     | dw::DW_AT_const_value
             ) {
-                raw.skip_attributes(std::slice::from_ref(spec))
-                    .map_err(err)?;
                 continue;
             }
+            // Skip the run of unused attributes before this one in one call.
+            skip_run(&mut raw, specs.get(run_start..i)).map_err(err)?;
+            run_start = i + 1;
             let a = raw.read_attribute_inline(*spec).map_err(err)?;
             match a.name() {
                 dw::DW_AT_name => {
@@ -891,6 +936,8 @@ pub(crate) fn scan_unit<'a>(
             }
         }
 
+        skip_run(&mut raw, specs.get(run_start..)).map_err(err)?;
+
         if tag == dw::DW_TAG_member {
             if let Some(FrameKind::Agg {
                 hasher, members, ..
@@ -906,7 +953,7 @@ pub(crate) fn scan_unit<'a>(
                 *members += 1;
             }
             if let Some(n) = name {
-                acc.members.insert(n);
+                acc.add_member(n, str_len);
             }
             if abbrev.has_children() {
                 stack.push(Frame {
@@ -1042,6 +1089,18 @@ pub(crate) fn scan_unit<'a>(
         }
     }
     Ok(())
+}
+
+/// Skips a run of attributes (nothing for an empty or absent run).
+#[inline]
+fn skip_run(
+    raw: &mut gimli::EntriesRaw<'_, R<'_>>,
+    specs: Option<&[gimli::AttributeSpecification]>,
+) -> gimli::Result<()> {
+    match specs {
+        Some(s) if !s.is_empty() => raw.skip_attributes(s),
+        _ => Ok(()),
+    }
 }
 
 /// Reads a DIE in this unit (the common case for specifications); other units are not

@@ -262,6 +262,13 @@ impl TypeIndex {
         self.find_type_scoped(name, None)
     }
 
+    /// [`find_type`](Self::find_type) as a `Result`: [`DebugInfoError::NoType`] when absent.
+    pub fn require_type(&self, name: &str) -> Result<TypeId, DebugInfoError> {
+        self.find_type(name).ok_or_else(|| DebugInfoError::NoType {
+            name: name.to_string(),
+        })
+    }
+
     /// Like [`find_type`](Self::find_type), but where the name has several layouts, picks the
     /// one defined in the compilation unit that contains `near` (any type or a global's type from
     /// that unit), falling back to the most common layout.

@@ -523,3 +523,43 @@ fn cache_roundtrip_on_synthetic() {
         truth: b.truth.clone(),
     });
 }
+
+#[test]
+fn progress_send_sync_and_concurrent_lookups() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<TypeIndex>();
+    assert_send_sync::<Type>();
+
+    let b = compile(5);
+    let bytes = Arc::new(std::fs::read(&b.exe).unwrap());
+    let calls = std::sync::Mutex::new(Vec::new());
+    let progress = |done: usize, total: usize| calls.lock().unwrap().push((done, total));
+    let idx = TypeIndex::build(bytes, Some(&progress)).unwrap();
+    let calls = calls.into_inner().unwrap();
+    let units = idx.stats().units;
+    assert!(units >= 2);
+    assert_eq!(calls.len(), units);
+    assert!(calls.contains(&(units, units)));
+
+    // Many threads materializing the same types at once agree with one another.
+    let outer = idx.find_type("struct outer").unwrap();
+    let want = idx.member(outer, "deep.deep_b").unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    assert_eq!(idx.member(outer, "deep.deep_b").unwrap(), want);
+                    assert_eq!(
+                        idx.type_name(idx.find_type("struct list_head *").unwrap()),
+                        "struct list_head *"
+                    );
+                }
+            });
+        }
+    });
+    assert!(matches!(
+        idx.require_type("struct nope"),
+        Err(DebugInfoError::NoType { .. })
+    ));
+    assert_eq!(idx.require_type("struct outer").unwrap(), outer);
+}

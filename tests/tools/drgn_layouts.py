@@ -7,10 +7,14 @@ most two named components (looking through anonymous struct/union members, as rk
 `TypeIndex::member` does): bit offset from the start of the type, bitfield width, and the member
 type's C spelling. Also a few globals (address, type) and enumerators.
 
-Usage (drgn from PyPI in a venv):
-    python3 -m venv /var/cache/rkdump/venv && /var/cache/rkdump/venv/bin/pip install drgn
-    /var/cache/rkdump/venv/bin/python tests/tools/drgn_layouts.py \
+Usage (drgn from PyPI in a venv of its own; made with drgn 0.3.0):
+    python3 -m venv /var/cache/rkdump-drgn-venv
+    /var/cache/rkdump-drgn-venv/bin/pip install drgn
+    /var/cache/rkdump-drgn-venv/bin/python tests/tools/drgn_layouts.py \
         /usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64 > tests/golden/vmlinux-layouts.json
+
+drgn is given the vmlinux as the debug file of an "extra module" (no core dump, no running
+kernel), which makes it read types and variables from that file alone.
 """
 
 import json

@@ -231,3 +231,46 @@ fn cache_roundtrip_on_vmlinux() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn every_indexed_type_materializes() {
+    let idx = &fixture().idx;
+    let t = std::time::Instant::now();
+    let mut errors = Vec::new();
+    let mut n = 0usize;
+    let mut members = 0usize;
+    for prefix in ["struct ", "union ", "enum ", ""] {
+        for name in idx.type_names(prefix) {
+            for id in idx.find_type_variants(&name) {
+                n += 1;
+                let Ok(ty) = idx.get(id) else {
+                    errors.push(format!("{name}: {:?}", idx.get(id).err()));
+                    continue;
+                };
+                let _ = idx.type_name(id);
+                if let Type::Struct { members: ms, size, .. } = &*ty {
+                    if *size > 0 {
+                        if let Err(e) = idx.size_of(id) {
+                            errors.push(format!("sizeof {name}: {e}"));
+                        }
+                    }
+                    for m in ms {
+                        members += 1;
+                        if let Err(e) = idx.get(m.ty) {
+                            errors.push(format!("{name}.{:?}: {e}", m.name));
+                        }
+                        let _ = idx.type_name(m.ty);
+                        if let Some(mn) = &m.name {
+                            if idx.member(id, mn).is_err() {
+                                errors.push(format!("{name}.{mn}: member lookup failed"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("materialized {n} named types with {members} members in {:?}", t.elapsed());
+    assert!(n > 10_000);
+    assert!(errors.is_empty(), "{} errors, first: {:#?}", errors.len(), &errors[..errors.len().min(20)]);
+}

@@ -1329,7 +1329,7 @@ fn build_data(
         .par_iter()
         .fold(Acc::default, |mut acc, &u| {
             let dw = sections.dwarf(bytes);
-            if let Err(e) = reader::scan_unit(&dw, u, &mut acc) {
+            if let Err(e) = reader::scan_unit(&dw, u, sections.merged_strings, &mut acc) {
                 acc.units_failed += 1;
                 if acc.first_error.is_none() {
                     acc.first_error = Some(e.to_string());
@@ -1431,6 +1431,8 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
         })
         .collect();
     globals.sort();
+    // In a relocatable file one name may come under several keys.
+    globals.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
     let globals = globals
         .into_iter()
         .map(|(n, addr, die)| GlobalEntry {
@@ -1445,6 +1447,7 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
         .map(|(n, d)| (lossy(n), d))
         .collect();
     enumerators.sort();
+    enumerators.dedup_by(|b, a| a.0 == b.0);
     let enumerators = enumerators
         .into_iter()
         .map(|(n, die)| EnumEntry {

@@ -119,6 +119,10 @@ pub(crate) struct Sections {
     str_offsets: SectionBytes,
     /// File offset and size of `.debug_info` (a fingerprint for the cache).
     pub(crate) info_fingerprint: (u64, u64),
+    /// Whether equal strings have equal `.debug_str` offsets (a linked file: the linker merged
+    /// the string sections). Not so in a relocatable `.ko`, where layout signatures must hash
+    /// the names' bytes.
+    pub(crate) merged_strings: bool,
 }
 
 fn elf_error(reason: impl Into<String>) -> DebugInfoError {
@@ -136,6 +140,7 @@ impl Sections {
         if !file.is_little_endian() {
             return Err(elf_error("big-endian ELF files are not supported"));
         }
+        let relocatable = file.kind() == object::ObjectKind::Relocatable;
         let load = |name: &str| -> Result<(SectionBytes, (u64, u64)), DebugInfoError> {
             let Some(sec) = file.section_by_name(name) else {
                 return Ok((SectionBytes::Empty, (0, 0)));
@@ -172,6 +177,15 @@ impl Sections {
                     )))
                 }
             };
+            // A relocatable file (a module's .ko) has its cross-section references (string
+            // offsets, abbreviation offsets, DW_OP_addr) in relocations; a linked vmlinux does
+            // not need them and they are not applied there.
+            let bytes = if relocatable {
+                apply_relocations(&file, &sec, bytes, data)
+                    .map_err(|e| elf_error(format!("{name}: {e}")))?
+            } else {
+                bytes
+            };
             Ok((bytes, fp))
         };
         let (info, info_fingerprint) = load(".debug_info")?;
@@ -188,6 +202,7 @@ impl Sections {
             line_str: load(".debug_line_str")?.0,
             str_offsets: load(".debug_str_offsets")?.0,
             info_fingerprint,
+            merged_strings: !relocatable,
         })
     }
 
@@ -202,6 +217,59 @@ impl Sections {
             str_offsets: gimli::DebugStrOffsets::from(r(&self.str_offsets)),
         }
     }
+}
+
+/// Applies the absolute relocations of `sec` (x86-64 `R_X86_64_32`/`64` and their generic
+/// equivalents: symbol value + addend; in a relocatable file section symbols are 0, so string and
+/// abbreviation offsets come out right, and `DW_OP_addr` values are section-relative).
+/// Relocations of other kinds are left unapplied.
+fn apply_relocations(
+    file: &object::File<'_>,
+    sec: &object::Section<'_, '_>,
+    bytes: SectionBytes,
+    elf: &[u8],
+) -> Result<SectionBytes, String> {
+    let mut relocs = sec.relocations().peekable();
+    if relocs.peek().is_none() {
+        return Ok(bytes);
+    }
+    let mut out = bytes.get(elf).to_vec();
+    for (offset, r) in relocs {
+        if r.kind() != object::RelocationKind::Absolute {
+            continue;
+        }
+        let sym_value = match r.target() {
+            object::RelocationTarget::Symbol(i) => file
+                .symbol_by_index(i)
+                .map(|s| object::ObjectSymbol::address(&s))
+                .map_err(|e| e.to_string())?,
+            object::RelocationTarget::Absolute => 0,
+            _ => continue,
+        };
+        let at = usize::try_from(offset).map_err(|_| "relocation offset".to_string())?;
+        let size = usize::from(r.size() / 8);
+        let Some(place) = at.checked_add(size).and_then(|end| out.get_mut(at..end)) else {
+            return Err(format!("relocation at {offset:#x} outside the section"));
+        };
+        let implicit = if r.has_implicit_addend() {
+            match size {
+                4 => i64::from(u32::from_le_bytes(place.try_into().unwrap_or([0; 4]))),
+                8 => i64::from_le_bytes(place.try_into().unwrap_or([0; 8])),
+                _ => 0,
+            }
+        } else {
+            0
+        };
+        let value = sym_value
+            .wrapping_add(r.addend() as u64)
+            .wrapping_add(implicit as u64);
+        match size {
+            4 => place.copy_from_slice(&(value as u32).to_le_bytes()),
+            8 => place.copy_from_slice(&value.to_le_bytes()),
+            _ => {}
+        }
+    }
+    Ok(SectionBytes::Owned(out.into_boxed_slice()))
 }
 
 /// Borrowed gimli section views.
@@ -783,6 +851,7 @@ fn finish_frame(f: Frame, acc: &mut Acc) {
 pub(crate) fn scan_unit<'a>(
     dw: &Dw<'a>,
     unit_off: u64,
+    merged_strings: bool,
     acc: &mut Acc,
 ) -> Result<(), DebugInfoError> {
     let ctx = UnitCtx::new(dw, unit_off)?;
@@ -913,7 +982,11 @@ pub(crate) fn scan_unit<'a>(
                 dw::DW_AT_name => {
                     if let Some((k, b)) = name_key(dw, &ctx, &a.raw_value()) {
                         name = Some(k);
-                        name_bytes = b;
+                        name_bytes = if merged_strings {
+                            b
+                        } else {
+                            ctx.attr_str(dw, &a.raw_value())
+                        };
                     }
                 }
                 dw::DW_AT_declaration => decl = matches!(a.value(), AttributeValue::Flag(true)),

@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ts = idx
         .find_type("struct task_struct")
         .ok_or("no task_struct")?;
-    let ty = idx.get(ts)?;
+    idx.get(ts)?;
     let mut n = 0usize;
     fn count(idx: &TypeIndex, id: rkdump::debuginfo::TypeId, n: &mut usize, depth: usize) {
         if depth > 8 {
@@ -73,8 +73,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 *n += 1;
                 if let Ok(r) = idx.resolve(m.ty) {
                     if matches!(
-                        &*idx.get(r).unwrap(),
-                        rkdump::debuginfo::Type::Struct { name: None, .. }
+                        idx.get(r).as_deref(),
+                        Ok(rkdump::debuginfo::Type::Struct { name: None, .. })
                     ) {
                         count(idx, r, n, depth + 1);
                     }
@@ -89,7 +89,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idx.size_of(ts)?,
         t.elapsed().as_secs_f64() * 1e3
     );
-    let _ = ty;
     let t = Instant::now();
     let pid = idx.member(ts, "pid")?;
     println!(

@@ -216,7 +216,7 @@ impl TypeIndex {
             .data
             .units
             .first()
-            .and_then(|u| idx.unit_ctx_at(*u).ok())
+            .and_then(|u| idx.unit_ctx_for(*u).ok())
         {
             idx.pointer_size = u64::from(ctx.address_size);
         }
@@ -397,7 +397,7 @@ impl TypeIndex {
     fn find_in_unit(&self, unit: usize, kind: u8, name: &str) -> Option<u64> {
         let elf = (*self.elf).as_ref();
         let dw = self.sections.dwarf(elf);
-        let ctx = self.unit_ctx_at(*self.data.units.get(unit)?).ok()?;
+        let ctx = self.unit_ctx_for(*self.data.units.get(unit)?).ok()?;
         let header = ctx.header(&dw).ok()?;
         let mut cursor = header.entries(&ctx.abbrevs);
         // The root, then its first child; then child to child with `next_sibling`.
@@ -535,10 +535,6 @@ impl TypeIndex {
             .units
             .partition_point(|u| *u <= off)
             .checked_sub(1)
-    }
-
-    fn unit_ctx_at(&self, unit_off: u64) -> Result<Arc<UnitCtx>, DebugInfoError> {
-        self.unit_ctx_for(unit_off)
     }
 
     fn unit_ctx_for(&self, off: u64) -> Result<Arc<UnitCtx>, DebugInfoError> {

@@ -1147,7 +1147,9 @@ pub(crate) fn scan_unit<'a>(
     for (target, die, addr) in pending {
         let mut at = target;
         for _ in 0..4 {
-            let Some(d) = read_die_anywhere(dw, &ctx, &header, at) else {
+            // Specifications of globals lie in the same unit (gcc without LTO); others are
+            // not followed here.
+            let Ok(d) = ctx.entry(&header, at) else {
                 break;
             };
             let a = DieAttrs::read(&ctx, dw, &d);
@@ -1174,17 +1176,6 @@ fn skip_run(
         Some(s) if !s.is_empty() => raw.skip_attributes(s),
         _ => Ok(()),
     }
-}
-
-/// Reads a DIE in this unit (the common case for specifications); other units are not
-/// followed here.
-fn read_die_anywhere<'a>(
-    _dw: &Dw<'a>,
-    ctx: &UnitCtx,
-    header: &Header<'a>,
-    off: u64,
-) -> Option<Die<'a>> {
-    ctx.entry(header, off).ok()
 }
 
 /// Lists the `.debug_info` offsets of all units, stopping at the first unreadable header.

@@ -1353,6 +1353,20 @@ fn build_data(
     Ok(data)
 }
 
+/// The index built by scanning all units in order into one accumulator (so fingerprinted
+/// repeats are jumped over wherever possible); tests compare it with the parallel build.
+#[cfg(test)]
+pub(crate) fn build_data_sequential(elf: &[u8]) -> Result<IndexData, DebugInfoError> {
+    let sections = Sections::from_elf(elf)?;
+    let dw = sections.dwarf(elf);
+    let (units, _) = reader::unit_offsets(&dw);
+    let mut acc = Acc::default();
+    for &u in &units {
+        reader::scan_unit(&dw, u, sections.merged_strings, &mut acc)?;
+    }
+    Ok(finish(&dw, acc, units))
+}
+
 /// Interns names and sorts the scan's tables.
 fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
     let member_keys: Vec<reader::NameKey> = acc.member_keys().collect();

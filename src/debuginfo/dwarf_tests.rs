@@ -386,14 +386,21 @@ fn dwarf5_layouts_match_the_compiler() {
 fn find_type_in_unit_picks_the_units_layout() {
     let dir = std::env::temp_dir().join(format!("rkdump-dwarf-variants-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // `struct twin` has the same name, size, line and encoding in both files but different
+    // members: it must stay two layouts. `struct shared` comes from one header: one layout.
+    std::fs::write(
+        dir.join("common.h"),
+        "struct shared { int s1; long s2; };\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("x.c"),
-        "struct path_info { int a; };\nstruct path_info px = {1};\nint x_get(void) { return px.a; }\n",
+        "struct twin { int ta; int tb; };\n#include \"common.h\"\nstruct path_info { int a; };\nstruct path_info px = {1};\nstruct twin tx;\nstruct shared sx;\nint x_get(void) { return px.a; }\n",
     )
     .unwrap();
     std::fs::write(
         dir.join("y.c"),
-        "struct path_info { long b; long c; };\nstruct path_info py;\nint x_get(void);\nint main(void) { return x_get() + (int)py.b; }\n",
+        "struct twin { int tc; int td; };\n#include \"common.h\"\nstruct path_info { long b; long c; };\nstruct path_info py;\nstruct twin ty;\nstruct shared sy;\nint x_get(void);\nint main(void) { return x_get() + (int)py.b; }\n",
     )
     .unwrap();
     let exe = dir.join("prog");
@@ -405,7 +412,12 @@ fn find_type_in_unit_picks_the_units_layout() {
         .status()
         .expect("gcc is required");
     assert!(st.success());
-    let idx = TypeIndex::build(Arc::new(std::fs::read(&exe).unwrap()), None).unwrap();
+    let bytes = Arc::new(std::fs::read(&exe).unwrap());
+    let idx = TypeIndex::build(bytes.clone(), None).unwrap();
+    // One accumulator scans both units in turn, so repeats are jumped over by fingerprint:
+    // the result must be the same as when each unit is read in full.
+    let seq = super::build_data_sequential(&bytes).unwrap();
+    assert_eq!(seq, idx.data);
     let vars = idx.find_type_variants("struct path_info");
     assert_eq!(vars.len(), 2, "two layouts kept");
     let px = idx.global("px").unwrap();
@@ -419,6 +431,28 @@ fn find_type_in_unit_picks_the_units_layout() {
         "multi-layout names are not canonicalized across units"
     );
     assert!(idx.member(in_y, "c").is_ok());
+    let twins = idx.find_type_variants("struct twin");
+    assert_eq!(
+        twins.len(),
+        2,
+        "same name/size/line/encoding, other file: two layouts"
+    );
+    let tx = idx.global("tx").unwrap().ty;
+    let ty = idx.global("ty").unwrap().ty;
+    assert!(idx.member(tx, "tb").is_ok() && idx.member(tx, "td").is_err());
+    assert!(idx.member(ty, "td").is_ok() && idx.member(ty, "tb").is_err());
+    let names: Vec<&str> = idx.member_names().collect();
+    for n in ["ta", "tb", "tc", "td", "s1", "s2"] {
+        assert!(names.contains(&n), "{n}");
+    }
+    let shared = idx.find_type_variants("struct shared");
+    assert_eq!(shared.len(), 1, "one header definition: one layout");
+    assert_eq!(idx.global("sx").unwrap().ty, shared[0]);
+    assert_eq!(
+        idx.global("sy").unwrap().ty,
+        shared[0],
+        "canonicalized across units"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

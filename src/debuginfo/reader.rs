@@ -117,6 +117,7 @@ pub(crate) struct Sections {
     str: SectionBytes,
     line_str: SectionBytes,
     str_offsets: SectionBytes,
+    line: SectionBytes,
     /// File offset and size of `.debug_info` (a fingerprint for the cache).
     pub(crate) info_fingerprint: (u64, u64),
     /// Whether equal strings have equal `.debug_str` offsets (a linked file: the linker merged
@@ -201,6 +202,7 @@ impl Sections {
             str: load(".debug_str")?.0,
             line_str: load(".debug_line_str")?.0,
             str_offsets: load(".debug_str_offsets")?.0,
+            line: load(".debug_line")?.0,
             info_fingerprint,
             merged_strings: !relocatable,
         })
@@ -215,6 +217,7 @@ impl Sections {
             str: gimli::DebugStr::from(r(&self.str)),
             line_str: gimli::DebugLineStr::from(r(&self.line_str)),
             str_offsets: gimli::DebugStrOffsets::from(r(&self.str_offsets)),
+            line: gimli::DebugLine::from(r(&self.line)),
         }
     }
 }
@@ -279,6 +282,7 @@ pub(crate) struct Dw<'a> {
     pub(crate) str: gimli::DebugStr<R<'a>>,
     pub(crate) line_str: gimli::DebugLineStr<R<'a>>,
     pub(crate) str_offsets: gimli::DebugStrOffsets<R<'a>>,
+    pub(crate) line: gimli::DebugLine<R<'a>>,
 }
 
 /// Converts a gimli error at `offset` to ours.
@@ -675,6 +679,26 @@ pub(crate) struct Acc {
     pub(crate) members: FxSet<NameKey>,
     pub(crate) units_failed: usize,
     pub(crate) first_error: Option<String>,
+    /// Structs/unions/enums already summarized by this worker, by [`Fingerprint`]: their
+    /// layout signature and (for enums) enumerator names, so a repeat is jumped over.
+    seen: FxMap<Fingerprint, (u64, Box<[NameKey]>)>,
+}
+
+/// Identifies one source definition of a struct/union/enum across the units of a linked file
+/// (where equal names have equal keys): name, size, declaring file path and line, and the
+/// encoded length of its DIE subtree (which also changes when configuration `#ifdef`s change
+/// the members). A repeat with the same fingerprint is taken to have the same layout, and
+/// its children are not read again (a vmlinux describes the same struct in hundreds of units).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Fingerprint {
+    kind: u8,
+    name: NameKey,
+    size: u64,
+    /// Hash of the declaring file's path (directory and name from the line table).
+    file: u64,
+    line: u64,
+    len: u64,
+    decl: bool,
 }
 
 impl Acc {
@@ -786,6 +810,9 @@ enum FrameKind {
         decl: bool,
         hasher: FxHasher,
         members: u32,
+        fp: Option<Fingerprint>,
+        /// Only members as children (so a repeat can be jumped over losing nothing).
+        pure: bool,
     },
     /// An enum: its enumerators are indexed.
     Enum {
@@ -793,6 +820,9 @@ enum FrameKind {
         die: u64,
         decl: bool,
         hasher: FxHasher,
+        fp: Option<Fingerprint>,
+        pure: bool,
+        enumerators: Vec<NameKey>,
     },
     /// Anything whose children are not indexed.
     Other,
@@ -812,13 +842,19 @@ fn finish_frame(f: Frame, acc: &mut Acc) {
             decl,
             mut hasher,
             members,
+            fp,
+            pure,
         } => {
             hasher.write_u32(members);
+            let sig = hasher.finish();
+            if let (Some(fp), true) = (fp, pure) {
+                acc.seen.insert(fp, (sig, Box::default()));
+            }
             acc.add_type(
                 kind,
                 name,
                 Variant {
-                    sig: hasher.finish(),
+                    sig,
                     die,
                     count: 1,
                     decl,
@@ -830,17 +866,62 @@ fn finish_frame(f: Frame, acc: &mut Acc) {
             die,
             decl,
             hasher,
-        } => acc.add_type(
-            KIND_ENUM,
-            name,
-            Variant {
-                sig: hasher.finish(),
-                die,
-                count: 1,
-                decl,
-            },
-        ),
+            fp,
+            pure,
+            enumerators,
+        } => {
+            let sig = hasher.finish();
+            if let (Some(fp), true) = (fp, pure) {
+                acc.seen.insert(fp, (sig, enumerators.into_boxed_slice()));
+            }
+            acc.add_type(
+                KIND_ENUM,
+                name,
+                Variant {
+                    sig,
+                    die,
+                    count: 1,
+                    decl,
+                },
+            )
+        }
         _ => {}
+    }
+}
+
+/// The file table of a unit's line program, read on first use, for [`Fingerprint`]s.
+#[derive(Default)]
+struct UnitFiles<'a> {
+    stmt_list: Option<gimli::DebugLineOffset<usize>>,
+    program: Option<Option<gimli::IncompleteLineProgram<R<'a>>>>,
+    hashes: FxMap<u64, Option<u64>>,
+}
+
+impl<'a> UnitFiles<'a> {
+    /// Hash of the path (directory and file name) of file `index`; `None` if unknown.
+    fn path_hash(&mut self, dw: &Dw<'a>, ctx: &UnitCtx, index: u64) -> Option<u64> {
+        if let Some(h) = self.hashes.get(&index) {
+            return *h;
+        }
+        let stmt_list = self.stmt_list;
+        let program = self.program.get_or_insert_with(|| {
+            dw.line
+                .program(stmt_list?, ctx.address_size, None, None)
+                .ok()
+        });
+        let h = program.as_ref().and_then(|p| {
+            let header = p.header();
+            let file = header.file(index)?;
+            let mut hasher = FxHasher::default();
+            if let Some(dir) = file.directory(header) {
+                hasher.write(ctx.attr_str(dw, &dir)?);
+            }
+            hasher.write_u8(b'/');
+            hasher.write(ctx.attr_str(dw, &file.path_name())?);
+            Some(hasher.finish())
+        });
+        self.hashes.insert(index, h);
+        h
     }
 }
 
@@ -862,6 +943,7 @@ pub(crate) fn scan_unit<'a>(
     let err = |e| dwarf_err(unit_off, e);
     let mut raw = header.entries_raw(abbrevs, None).map_err(err)?;
     let mut bias: isize = 0;
+    let mut files = UnitFiles::default();
     let mut stack: Vec<Frame> = Vec::with_capacity(16);
     // (spec/origin DIE, variable DIE, address) for globals named through another DIE.
     let mut pending: Vec<(u64, u64, u64)> = Vec::new();
@@ -889,6 +971,19 @@ pub(crate) fn scan_unit<'a>(
         };
         let parent = parent_is(&stack);
         let kind = tag_kind(tag);
+        match stack.last_mut().map(|f| &mut f.kind) {
+            Some(FrameKind::Agg { pure, .. })
+                if tag != dw::DW_TAG_member || abbrev.has_children() =>
+            {
+                *pure = false
+            }
+            Some(FrameKind::Enum { pure, .. })
+                if tag != dw::DW_TAG_enumerator || abbrev.has_children() =>
+            {
+                *pure = false
+            }
+            _ => {}
+        }
         let wanted = match parent {
             0 => true,
             1 => kind.is_some() || tag == dw::DW_TAG_variable,
@@ -935,7 +1030,18 @@ pub(crate) fn scan_unit<'a>(
             continue;
         }
         if parent == 0 {
-            raw.skip_attributes(specs).map_err(err)?;
+            for spec in specs {
+                if spec.name() == dw::DW_AT_stmt_list {
+                    if let AttributeValue::DebugLineRef(o) =
+                        raw.read_attribute(*spec).map_err(err)?.value()
+                    {
+                        files.stmt_list = Some(o);
+                    }
+                } else {
+                    raw.skip_attributes(std::slice::from_ref(spec))
+                        .map_err(err)?;
+                }
+            }
             if abbrev.has_children() {
                 stack.push(Frame {
                     depth,
@@ -956,22 +1062,33 @@ pub(crate) fn scan_unit<'a>(
         let mut bit_a: Option<u64> = None;
         let mut bit_b: Option<u64> = None;
         let mut const_bits: Option<u64> = None;
+        let mut decl_line: Option<u64> = None;
+        let mut decl_file: Option<u64> = None;
+        let mut sibling: Option<u64> = None;
+        let aggregate = matches!(kind, Some(KIND_STRUCT | KIND_UNION | KIND_ENUM));
         let mut run_start = 0usize;
         for (i, spec) in specs.iter().enumerate() {
-            if !matches!(
-                spec.name(),
-                dw::DW_AT_name
-                    | dw::DW_AT_declaration
-                    | dw::DW_AT_byte_size
-                    | dw::DW_AT_location
-                    | dw::DW_AT_specification
-                    | dw::DW_AT_abstract_origin
-                    | dw::DW_AT_data_member_location
-                    | dw::DW_AT_data_bit_offset
-                    | dw::DW_AT_bit_offset
-                    | dw::DW_AT_bit_size
-                    | dw::DW_AT_const_value
-            ) {
+            let extra = aggregate
+                && matches!(
+                    spec.name(),
+                    dw::DW_AT_decl_line | dw::DW_AT_decl_file | dw::DW_AT_sibling
+                );
+            if !extra
+                && !matches!(
+                    spec.name(),
+                    dw::DW_AT_name
+                        | dw::DW_AT_declaration
+                        | dw::DW_AT_byte_size
+                        | dw::DW_AT_location
+                        | dw::DW_AT_specification
+                        | dw::DW_AT_abstract_origin
+                        | dw::DW_AT_data_member_location
+                        | dw::DW_AT_data_bit_offset
+                        | dw::DW_AT_bit_offset
+                        | dw::DW_AT_bit_size
+                        | dw::DW_AT_const_value
+                )
+            {
                 continue;
             }
             // Skip the run of unused attributes before this one in one call.
@@ -1004,6 +1121,13 @@ pub(crate) fn scan_unit<'a>(
                 dw::DW_AT_bit_size => bit_b = a.udata_value(),
                 dw::DW_AT_const_value => {
                     const_bits = Const::from_value(&a.raw_value()).map(Const::unsigned)
+                }
+                dw::DW_AT_decl_line => decl_line = a.udata_value(),
+                dw::DW_AT_decl_file => decl_file = a.udata_value(),
+                dw::DW_AT_sibling => {
+                    if let AttributeValue::UnitRef(o) = a.value() {
+                        sibling = Some(o.0 as u64);
+                    }
                 }
                 _ => {}
             }
@@ -1038,7 +1162,10 @@ pub(crate) fn scan_unit<'a>(
         }
         if tag == dw::DW_TAG_enumerator {
             if let Some(FrameKind::Enum {
-                hasher, die: edie, ..
+                hasher,
+                die: edie,
+                enumerators,
+                ..
             }) = stack.last_mut().map(|f| &mut f.kind)
             {
                 match name_bytes {
@@ -1049,6 +1176,7 @@ pub(crate) fn scan_unit<'a>(
                 if let Some(n) = name {
                     let e = acc.enumerators.entry(n).or_insert(*edie);
                     *e = (*e).min(*edie);
+                    enumerators.push(n);
                 }
             }
             if abbrev.has_children() {
@@ -1078,6 +1206,59 @@ pub(crate) fn scan_unit<'a>(
         let Some(kind) = kind else { continue };
         let mut hasher = FxHasher::default();
         hasher.write_u64(byte_size.unwrap_or(u64::MAX));
+        // A repeat of a struct/union/enum this worker already summarized: record it with the
+        // known signature and jump over its children.
+        let file = match decl_file {
+            Some(f) if merged_strings && aggregate && abbrev.has_children() => {
+                files.path_hash(dw, &ctx, f)
+            }
+            _ => None,
+        };
+        let fp = match (name, sibling, decl_line, file) {
+            (Some(n), Some(sib), Some(line), Some(file))
+                if merged_strings && aggregate && abbrev.has_children() && sib > uoff =>
+            {
+                Some((
+                    Fingerprint {
+                        kind,
+                        name: n,
+                        size: byte_size.unwrap_or(u64::MAX),
+                        file,
+                        line,
+                        len: sib - uoff,
+                        decl,
+                    },
+                    sib,
+                ))
+            }
+            _ => None,
+        };
+        if let Some((f, sib)) = fp {
+            if let Some((sig, enumerators)) = acc.seen.get(&f) {
+                let sig = *sig;
+                for &e in enumerators.iter() {
+                    let v = acc.enumerators.entry(e).or_insert(die);
+                    *v = (*v).min(die);
+                }
+                acc.add_type(
+                    kind,
+                    f.name,
+                    Variant {
+                        sig,
+                        die,
+                        count: 1,
+                        decl,
+                    },
+                );
+                let s = usize::try_from(sib).unwrap_or(usize::MAX);
+                raw = header
+                    .entries_raw(abbrevs, Some(gimli::UnitOffset(s)))
+                    .map_err(err)?;
+                bias = depth;
+                continue;
+            }
+        }
+        let fp = fp.map(|(f, _)| f);
         match kind {
             KIND_STRUCT | KIND_UNION => {
                 let frame = Frame {
@@ -1089,6 +1270,8 @@ pub(crate) fn scan_unit<'a>(
                         decl,
                         hasher,
                         members: 0,
+                        fp,
+                        pure: true,
                     },
                 };
                 if abbrev.has_children() {
@@ -1105,6 +1288,9 @@ pub(crate) fn scan_unit<'a>(
                         die,
                         decl,
                         hasher,
+                        fp,
+                        pure: true,
+                        enumerators: Vec::new(),
                     },
                 };
                 if abbrev.has_children() {

@@ -338,3 +338,48 @@ fn every_indexed_type_materializes() {
         &errors[..errors.len().min(20)]
     );
 }
+
+/// The fast build jumps over repeated definitions by fingerprint; it must find exactly what
+/// reading every DIE finds.
+#[test]
+fn fingerprint_jumps_lose_nothing() {
+    let f = fixture();
+    let full = TypeIndex::build_exhaustive(f.elf.clone(), None).expect("exhaustive build");
+    let (a, b) = (f.idx.stats(), full.stats());
+    assert_eq!(
+        (
+            a.types,
+            a.globals,
+            a.enumerators,
+            a.member_names,
+            a.name_bytes,
+            a.extra_layouts
+        ),
+        (
+            b.types,
+            b.globals,
+            b.enumerators,
+            b.member_names,
+            b.name_bytes,
+            b.extra_layouts
+        )
+    );
+    assert!(f.idx.member_names().eq(full.member_names()));
+    for prefix in ["struct ", "union ", "enum ", ""] {
+        let names = f.idx.type_names(prefix);
+        assert_eq!(names, full.type_names(prefix));
+        for n in names {
+            assert_eq!(
+                f.idx.find_type_variants(&n),
+                full.find_type_variants(&n),
+                "{n}"
+            );
+        }
+    }
+    for g in ["init_task", "jiffies_64", "runqueues", "init_uts_ns"] {
+        assert_eq!(f.idx.global(g), full.global(g));
+    }
+    for e in ["PIDTYPE_PID", "TASK_COMM_LEN", "CPUHP_ONLINE"] {
+        assert_eq!(f.idx.enumerator(e), full.enumerator(e));
+    }
+}

@@ -161,7 +161,19 @@ impl TypeIndex {
         progress: Progress<'_>,
     ) -> Result<Self, DebugInfoError> {
         let sections = Sections::from_elf((*elf).as_ref())?;
-        let data = build_data(&elf, &sections, progress)?;
+        let data = build_data(&elf, &sections, progress, true)?;
+        Ok(Self::from_parts(elf, sections, data))
+    }
+
+    /// Like [`build`](Self::build), but reads every struct, union and enum DIE in full instead of
+    /// recognizing repeats of a definition by fingerprint (name, size, declaring file and line,
+    /// encoded length). Slower; the result is meant to be identical, and tests check that it is.
+    pub fn build_exhaustive(
+        elf: Arc<dyn AsRef<[u8]> + Send + Sync>,
+        progress: Progress<'_>,
+    ) -> Result<Self, DebugInfoError> {
+        let sections = Sections::from_elf((*elf).as_ref())?;
+        let data = build_data(&elf, &sections, progress, false)?;
         Ok(Self::from_parts(elf, sections, data))
     }
 
@@ -186,7 +198,7 @@ impl TypeIndex {
                 return Ok(Self::from_parts(elf, sections, data));
             }
         }
-        let data = build_data(&elf, &sections, progress)?;
+        let data = build_data(&elf, &sections, progress, true)?;
         if let Some(p) = &path {
             let _ = std::fs::create_dir_all(cache_dir);
             // A cache that cannot be written is not an error: the next run rebuilds.
@@ -1309,6 +1321,7 @@ fn build_data(
     elf: &Arc<dyn AsRef<[u8]> + Send + Sync>,
     sections: &Sections,
     progress: Progress<'_>,
+    fingerprints: bool,
 ) -> Result<IndexData, DebugInfoError> {
     let bytes: &[u8] = (**elf).as_ref();
     let dw = sections.dwarf(bytes);
@@ -1325,7 +1338,9 @@ fn build_data(
         .par_iter()
         .fold(Acc::default, |mut acc, &u| {
             let dw = sections.dwarf(bytes);
-            if let Err(e) = reader::scan_unit(&dw, u, sections.merged_strings, &mut acc) {
+            if let Err(e) =
+                reader::scan_unit(&dw, u, sections.merged_strings, fingerprints, &mut acc)
+            {
                 acc.units_failed += 1;
                 if acc.first_error.is_none() {
                     acc.first_error = Some(e.to_string());
@@ -1362,7 +1377,7 @@ pub(crate) fn build_data_sequential(elf: &[u8]) -> Result<IndexData, DebugInfoEr
     let (units, _) = reader::unit_offsets(&dw);
     let mut acc = Acc::default();
     for &u in &units {
-        reader::scan_unit(&dw, u, sections.merged_strings, &mut acc)?;
+        reader::scan_unit(&dw, u, sections.merged_strings, true, &mut acc)?;
     }
     Ok(finish(&dw, acc, units))
 }

@@ -687,7 +687,13 @@ pub(crate) struct Acc {
 /// Identifies one source definition of a struct/union/enum across the units of a linked file
 /// (where equal names have equal keys): name, size, declaring file path and line, and the
 /// encoded length of its DIE subtree (which also changes when configuration `#ifdef`s change
-/// the members). A repeat with the same fingerprint is taken to have the same layout, and
+/// the members).
+///
+/// Only named types are fingerprinted. Anonymous ones are not: inside a macro expansion
+/// (`struct_group()` in `struct sk_buff`) every anonymous union gets the invocation's line, and
+/// two of them of equal size and encoding collide. The assumption for named types (one name,
+/// file, line, size and encoding means one member list) is checked by the tests: the index
+/// of the real vmlinux and of a module is byte-identical with and without the jumps. A repeat with the same fingerprint is taken to have the same layout, and
 /// its children are not read again (a vmlinux describes the same struct in hundreds of units).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Fingerprint {
@@ -928,13 +934,18 @@ impl<'a> UnitFiles<'a> {
 /// Scans one unit: named types (with a layout signature), globals with a `DW_OP_addr`
 /// location, enumerators and member names. Only the unit's top level and the insides of
 /// structs, unions and enums are read; function bodies are jumped over with `DW_AT_sibling`.
+/// With `fingerprints`, a named struct/union/enum this accumulator already summarized (same
+/// [`Fingerprint`]) is recorded without reading its children again.
 /// On malformed DWARF it returns the error; what was found before it stays in `acc`.
 pub(crate) fn scan_unit<'a>(
     dw: &Dw<'a>,
     unit_off: u64,
     merged_strings: bool,
+    fingerprints: bool,
     acc: &mut Acc,
 ) -> Result<(), DebugInfoError> {
+    // Fingerprints compare name keys, which needs merged strings.
+    let fingerprints = fingerprints && merged_strings;
     let ctx = UnitCtx::new(dw, unit_off)?;
     let header = ctx.header(dw)?;
     let abbrevs = &ctx.abbrevs;
@@ -1209,14 +1220,14 @@ pub(crate) fn scan_unit<'a>(
         // A repeat of a struct/union/enum this worker already summarized: record it with the
         // known signature and jump over its children.
         let file = match decl_file {
-            Some(f) if merged_strings && aggregate && abbrev.has_children() => {
+            Some(f) if fingerprints && aggregate && abbrev.has_children() => {
                 files.path_hash(dw, &ctx, f)
             }
             _ => None,
         };
         let fp = match (name, sibling, decl_line, file) {
             (Some(n), Some(sib), Some(line), Some(file))
-                if merged_strings && aggregate && abbrev.has_children() && sib > uoff =>
+                if fingerprints && aggregate && abbrev.has_children() && sib > uoff =>
             {
                 Some((
                     Fingerprint {

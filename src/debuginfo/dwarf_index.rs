@@ -9,7 +9,17 @@
 //! name when the name has a single layout (the usual case in a vmlinux), so `TypeId`s compare
 //! equal across units; declarations (`DW_AT_declaration`) resolve to the definition.
 //! Where a name has several layouts (common across modules), [`TypeIndex::find_type_in_unit`]
-//! picks the one of a given unit. A module `.ko` gets its own `TypeIndex`.
+//! picks the one of a given unit.
+//!
+//! Speed: only unit top levels and the insides of structs, unions and enums are read (function
+//! bodies are jumped over with `DW_AT_sibling`), and a named struct/union/enum whose
+//! definition a worker has already summarized (same name, size, declaring file and line,
+//! encoded length) is recorded without reading its members again.
+//!
+//! Modules: a module `.ko` (relocatable ELF) gets its own `TypeIndex`; its `.debug_*`
+//! relocations are applied (string offsets need them) and `DW_OP_addr` values of its globals
+//! come out section-relative, for the module layer to add the section's load address.
+//! Variables local to functions are not indexed (as in drgn).
 //!
 //! Must not import `dump`.
 

@@ -8,16 +8,26 @@ use std::time::Instant;
 
 use rkdump::debuginfo::TypeIndex;
 
-/// Resident set size in KiB, from /proc/self/status.
-fn rss_kib() -> u64 {
+/// A /proc/self/status field in KiB.
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// "RSS x MiB (anonymous y MiB, file-backed z MiB)".
+fn rss() -> String {
+    format!(
+        "RSS {} MiB (anonymous {} MiB, file-backed {} MiB)",
+        status_kib("VmRSS:") / 1024,
+        status_kib("RssAnon:") / 1024,
+        status_kib("RssFile:") / 1024
+    )
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,19 +38,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SAFETY: the file is opened read-only and not modified while mapped.
     let map = unsafe { memmap2::Mmap::map(&file)? };
     let elf: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(map);
-    println!("RSS before: {} MiB", rss_kib() / 1024);
+    println!("before: {}", rss());
 
     let t = Instant::now();
     let idx = TypeIndex::build(elf.clone(), None)?;
     println!("cold build: {:.3} s", t.elapsed().as_secs_f64());
-    println!("RSS after build: {} MiB", rss_kib() / 1024);
+    println!("after build: {}", rss());
     println!("{:#?}", idx.stats());
 
+    for prefix in ["struct ", "union ", "enum "] {
+        for name in idx.type_names(prefix) {
+            let v = idx.find_type_variants(&name);
+            if v.len() > 1 {
+                let sizes: Vec<String> = v
+                    .iter()
+                    .map(|id| idx.size_of(*id).map(|s| s.to_string()).unwrap_or_default())
+                    .collect();
+                println!("several layouts: {name} (sizes {})", sizes.join(", "));
+            }
+        }
+    }
     let t = Instant::now();
     let ts = idx
         .find_type("struct task_struct")
         .ok_or("no task_struct")?;
-    let ty = idx.get(ts)?;
+    idx.get(ts)?;
     let mut n = 0usize;
     fn count(idx: &TypeIndex, id: rkdump::debuginfo::TypeId, n: &mut usize, depth: usize) {
         if depth > 8 {
@@ -51,8 +73,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 *n += 1;
                 if let Ok(r) = idx.resolve(m.ty) {
                     if matches!(
-                        &*idx.get(r).unwrap(),
-                        rkdump::debuginfo::Type::Struct { name: None, .. }
+                        idx.get(r).as_deref(),
+                        Ok(rkdump::debuginfo::Type::Struct { name: None, .. })
                     ) {
                         count(idx, r, n, depth + 1);
                     }
@@ -67,7 +89,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idx.size_of(ts)?,
         t.elapsed().as_secs_f64() * 1e3
     );
-    let _ = ty;
     let t = Instant::now();
     let pid = idx.member(ts, "pid")?;
     println!(
@@ -90,6 +111,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let idx2 = TypeIndex::load_or_build(elf, &build_id, &dir, None)?;
     println!("load from cache: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     println!("cache index types: {:?}", idx2.stats().types);
-    println!("RSS end: {} MiB", rss_kib() / 1024);
+    println!("end: {}", rss());
     Ok(())
 }

@@ -114,13 +114,14 @@ fn well_known_layouts() {
     assert!(stats.units > 2000, "{stats:?}");
 }
 
-#[test]
-fn layouts_agree_with_drgn() {
-    let f = fixture();
-    let idx = &f.idx;
-    let types = f.golden["types"].as_object().expect("types");
-    assert!(types.len() >= 50, "golden covers {} types", types.len());
-    let (mut checked, mut type_names_ok) = (0usize, 0usize);
+/// Compares every size and member layout of a drgn golden file with the index: returns the
+/// number of checks, layout mismatches and type-spelling mismatches.
+fn compare_layouts(
+    idx: &TypeIndex,
+    golden: &serde_json::Value,
+) -> (usize, Vec<String>, BTreeMap<String, String>) {
+    let types = golden["types"].as_object().expect("types");
+    let mut checked = 0usize;
     let mut mismatches: Vec<String> = Vec::new();
     let mut name_mismatches: BTreeMap<String, String> = BTreeMap::new();
     for (tname, t) in types {
@@ -153,9 +154,7 @@ fn layouts_agree_with_drgn() {
                     }
                     let want = m["type"].as_str().expect("type");
                     let got = idx.type_name(info.ty);
-                    if got == want {
-                        type_names_ok += 1;
-                    } else {
+                    if got != want {
                         name_mismatches
                             .insert(format!("{tname}.{path}"), format!("{got} | drgn: {want}"));
                     }
@@ -163,14 +162,43 @@ fn layouts_agree_with_drgn() {
             }
         }
     }
+    (checked, mismatches, name_mismatches)
+}
+
+/// Compares globals (address, type) and enumerators of a drgn golden file with the index.
+fn compare_globals(idx: &TypeIndex, golden: &serde_json::Value) -> usize {
+    let mut n = 0;
+    for (name, g) in golden["globals"].as_object().expect("globals") {
+        let ours = idx.global(name).unwrap_or_else(|| panic!("global {name}"));
+        assert_eq!(Some(ours.addr), g["addr"].as_u64(), "address of {name}");
+        assert_eq!(
+            Some(idx.type_name(ours.ty).as_str()),
+            g["type"].as_str(),
+            "type of {name}"
+        );
+        n += 1;
+    }
+    for (name, v) in golden["enumerators"].as_object().expect("enumerators") {
+        let (_, value) = idx
+            .enumerator(name)
+            .unwrap_or_else(|| panic!("enumerator {name}"));
+        assert_eq!(Some(value), v.as_i64(), "{name}");
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn layouts_agree_with_drgn() {
+    let f = fixture();
+    let types = f.golden["types"].as_object().expect("types");
+    assert!(types.len() >= 50, "golden covers {} types", types.len());
+    let (checked, mismatches, name_mismatches) = compare_layouts(&f.idx, &f.golden);
     eprintln!(
-        "drgn cross-check: {checked} sizes+offsets checked, {} mismatches; member type spellings: {type_names_ok} agree, {} differ",
+        "drgn cross-check (vmlinux): {checked} sizes+offsets checked, {} mismatches; {} type spellings differ",
         mismatches.len(),
         name_mismatches.len()
     );
-    for (k, v) in name_mismatches.iter().take(40) {
-        eprintln!("  spelling {k}: {v}");
-    }
     assert!(
         mismatches.is_empty(),
         "layout mismatches vs drgn:\n{}",
@@ -183,28 +211,53 @@ fn layouts_agree_with_drgn() {
     assert!(checked > 4000);
 }
 
+/// A module's `.ko` is a relocatable file: its DWARF needs its relocations applied, and its
+/// `.debug_str` is not merged across units. Checked against drgn like the vmlinux.
+#[test]
+fn module_layouts_agree_with_drgn() {
+    let vmlinux = vmlinux_path();
+    let release = vmlinux
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("vmlinux-"))
+        .expect("release from vmlinux name")
+        .to_string();
+    let ko = PathBuf::from(format!(
+        "/usr/lib/debug/lib/modules/{release}/kernel/drivers/scsi/scsi_mod.ko"
+    ));
+    let bytes = std::fs::read(&ko)
+        .unwrap_or_else(|e| panic!("{}: {e}: install the kernel debug package", ko.display()));
+    let idx = TypeIndex::build(Arc::new(bytes), None).expect("index scsi_mod.ko");
+    let golden_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/scsi_mod-layouts.json"
+    );
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden_path).expect("golden file"))
+            .expect("golden JSON");
+    let (checked, mismatches, name_mismatches) = compare_layouts(&idx, &golden);
+    eprintln!(
+        "drgn cross-check (scsi_mod.ko): {checked} checked, {} mismatches, {} spellings differ",
+        mismatches.len(),
+        name_mismatches.len()
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert!(name_mismatches.is_empty(), "{name_mismatches:#?}");
+    assert!(checked > 1000);
+    assert!(compare_globals(&idx, &golden) >= 4);
+    assert_eq!(idx.stats().units_failed, 0);
+    assert_eq!(
+        idx.stats().extra_layouts,
+        0,
+        "one layout per name within a module"
+    );
+}
+
 #[test]
 fn globals_and_enumerators_agree_with_drgn() {
     let f = fixture();
     let idx = &f.idx;
-    let mut n = 0;
-    for (name, g) in f.golden["globals"].as_object().expect("globals") {
-        let ours = idx.global(name).unwrap_or_else(|| panic!("global {name}"));
-        assert_eq!(Some(ours.addr), g["addr"].as_u64(), "address of {name}");
-        assert_eq!(
-            Some(idx.type_name(ours.ty).as_str()),
-            g["type"].as_str(),
-            "type of {name}"
-        );
-        n += 1;
-    }
-    assert!(n >= 15);
-    for (name, v) in f.golden["enumerators"].as_object().expect("enumerators") {
-        let (_, value) = idx
-            .enumerator(name)
-            .unwrap_or_else(|| panic!("enumerator {name}"));
-        assert_eq!(Some(value), v.as_i64(), "{name}");
-    }
+    assert!(compare_globals(idx, &f.golden) >= 30);
     // Per-CPU variables carry their small .data..percpu offset.
     assert!(idx.global("runqueues").unwrap().addr < 0x10_0000);
 }
@@ -230,4 +283,103 @@ fn cache_roundtrip_on_vmlinux() {
         other => panic!("{other:?}"),
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_indexed_type_materializes() {
+    let idx = &fixture().idx;
+    let t = std::time::Instant::now();
+    let mut errors = Vec::new();
+    let mut n = 0usize;
+    let mut members = 0usize;
+    for prefix in ["struct ", "union ", "enum ", ""] {
+        for name in idx.type_names(prefix) {
+            for id in idx.find_type_variants(&name) {
+                n += 1;
+                let Ok(ty) = idx.get(id) else {
+                    errors.push(format!("{name}: {:?}", idx.get(id).err()));
+                    continue;
+                };
+                let _ = idx.type_name(id);
+                if let Type::Struct {
+                    members: ms, size, ..
+                } = &*ty
+                {
+                    if *size > 0 {
+                        if let Err(e) = idx.size_of(id) {
+                            errors.push(format!("sizeof {name}: {e}"));
+                        }
+                    }
+                    for m in ms {
+                        members += 1;
+                        if let Err(e) = idx.get(m.ty) {
+                            errors.push(format!("{name}.{:?}: {e}", m.name));
+                        }
+                        let _ = idx.type_name(m.ty);
+                        if let Some(mn) = &m.name {
+                            if idx.member(id, mn).is_err() {
+                                errors.push(format!("{name}.{mn}: member lookup failed"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "materialized {n} named types with {members} members in {:?}",
+        t.elapsed()
+    );
+    assert!(n > 10_000);
+    assert!(
+        errors.is_empty(),
+        "{} errors, first: {:#?}",
+        errors.len(),
+        &errors[..errors.len().min(20)]
+    );
+}
+
+/// The fast build jumps over repeated definitions by fingerprint; it must find exactly what
+/// reading every DIE finds.
+#[test]
+fn fingerprint_jumps_lose_nothing() {
+    let f = fixture();
+    let full = TypeIndex::build_exhaustive(f.elf.clone(), None).expect("exhaustive build");
+    let (a, b) = (f.idx.stats(), full.stats());
+    assert_eq!(
+        (
+            a.types,
+            a.globals,
+            a.enumerators,
+            a.member_names,
+            a.name_bytes,
+            a.extra_layouts
+        ),
+        (
+            b.types,
+            b.globals,
+            b.enumerators,
+            b.member_names,
+            b.name_bytes,
+            b.extra_layouts
+        )
+    );
+    assert!(f.idx.member_names().eq(full.member_names()));
+    for prefix in ["struct ", "union ", "enum ", ""] {
+        let names = f.idx.type_names(prefix);
+        assert_eq!(names, full.type_names(prefix));
+        for n in names {
+            assert_eq!(
+                f.idx.find_type_variants(&n),
+                full.find_type_variants(&n),
+                "{n}"
+            );
+        }
+    }
+    for g in ["init_task", "jiffies_64", "runqueues", "init_uts_ns"] {
+        assert_eq!(f.idx.global(g), full.global(g));
+    }
+    for e in ["PIDTYPE_PID", "TASK_COMM_LEN", "CPUHP_ONLINE"] {
+        assert_eq!(f.idx.enumerator(e), full.enumerator(e));
+    }
 }

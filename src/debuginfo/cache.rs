@@ -5,7 +5,7 @@
 //! (file length, `.debug_info` file offset and size: u64 each), payload length (u64), payload,
 //! checksum of the payload (u64). The payload holds the unit offsets, the name arena
 //! (u32 length + UTF-8 bytes) and fixed-size records (names as u32 offset + u32 length into the
-//! arena). Anything that does not check out makes [`load`] return `None` and the caller rebuilds.
+//! arena). Anything that does not check out makes `load` return `None` and the caller rebuilds.
 //!
 //! Must not import `dump`.
 
@@ -226,7 +226,7 @@ fn decode(payload: &[u8]) -> Option<IndexData> {
     };
     let boundary_ok = |r: &NameRef| {
         data.names.is_char_boundary(r.off as usize)
-            && data.names.is_char_boundary((r.off + r.len) as usize)
+            && data.names.is_char_boundary(r.off as usize + r.len as usize)
     };
     let all_ok = data.types.iter().flatten().all(|e| boundary_ok(&e.name))
         && data.globals.iter().all(|e| boundary_ok(&e.name))

@@ -9,7 +9,17 @@
 //! name when the name has a single layout (the usual case in a vmlinux), so `TypeId`s compare
 //! equal across units; declarations (`DW_AT_declaration`) resolve to the definition.
 //! Where a name has several layouts (common across modules), [`TypeIndex::find_type_in_unit`]
-//! picks the one of a given unit. A module `.ko` gets its own `TypeIndex`.
+//! picks the one of a given unit.
+//!
+//! Speed: only unit top levels and the insides of structs, unions and enums are read (function
+//! bodies are jumped over with `DW_AT_sibling`), and a named struct/union/enum whose
+//! definition a worker has already summarized (same name, size, declaring file and line,
+//! encoded length) is recorded without reading its members again.
+//!
+//! Modules: a module `.ko` (relocatable ELF) gets its own `TypeIndex`; its `.debug_*`
+//! relocations are applied (string offsets need them) and `DW_OP_addr` values of its globals
+//! come out section-relative, for the module layer to add the section's load address.
+//! Variables local to functions are not indexed (as in drgn).
 //!
 //! Must not import `dump`.
 
@@ -107,6 +117,8 @@ pub struct IndexStats {
     pub member_names: usize,
     /// Bytes of the name arena.
     pub name_bytes: usize,
+    /// Struct/union/enum layouts beyond the first of their name (same name, different layout).
+    pub extra_layouts: usize,
     /// Types materialized so far.
     pub materialized: usize,
 }
@@ -159,7 +171,19 @@ impl TypeIndex {
         progress: Progress<'_>,
     ) -> Result<Self, DebugInfoError> {
         let sections = Sections::from_elf((*elf).as_ref())?;
-        let data = build_data(&elf, &sections, progress)?;
+        let data = build_data(&elf, &sections, progress, true)?;
+        Ok(Self::from_parts(elf, sections, data))
+    }
+
+    /// Like [`build`](Self::build), but reads every struct, union and enum DIE in full instead of
+    /// recognizing repeats of a definition by fingerprint (name, size, declaring file and line,
+    /// encoded length). Slower; the result is meant to be identical, and tests check that it is.
+    pub fn build_exhaustive(
+        elf: Arc<dyn AsRef<[u8]> + Send + Sync>,
+        progress: Progress<'_>,
+    ) -> Result<Self, DebugInfoError> {
+        let sections = Sections::from_elf((*elf).as_ref())?;
+        let data = build_data(&elf, &sections, progress, false)?;
         Ok(Self::from_parts(elf, sections, data))
     }
 
@@ -184,7 +208,7 @@ impl TypeIndex {
                 return Ok(Self::from_parts(elf, sections, data));
             }
         }
-        let data = build_data(&elf, &sections, progress)?;
+        let data = build_data(&elf, &sections, progress, true)?;
         if let Some(p) = &path {
             let _ = std::fs::create_dir_all(cache_dir);
             // A cache that cannot be written is not an error: the next run rebuilds.
@@ -214,7 +238,7 @@ impl TypeIndex {
             .data
             .units
             .first()
-            .and_then(|u| idx.unit_ctx_at(*u).ok())
+            .and_then(|u| idx.unit_ctx_for(*u).ok())
         {
             idx.pointer_size = u64::from(ctx.address_size);
         }
@@ -232,6 +256,10 @@ impl TypeIndex {
             enumerators: d.enumerators.len(),
             member_names: d.member_names.len(),
             name_bytes: d.names.len(),
+            extra_layouts: d.types[..3]
+                .iter()
+                .map(|l| l.windows(2).filter(|w| w[0].name == w[1].name).count())
+                .sum(),
             materialized: self.cache.read().map(|c| c.len()).unwrap_or(0),
         }
     }
@@ -254,6 +282,13 @@ impl TypeIndex {
     /// returned (see [`find_type_in_unit`](Self::find_type_in_unit)).
     pub fn find_type(&self, name: &str) -> Option<TypeId> {
         self.find_type_scoped(name, None)
+    }
+
+    /// [`find_type`](Self::find_type) as a `Result`: [`DebugInfoError::NoType`] when absent.
+    pub fn require_type(&self, name: &str) -> Result<TypeId, DebugInfoError> {
+        self.find_type(name).ok_or_else(|| DebugInfoError::NoType {
+            name: name.to_string(),
+        })
     }
 
     /// Like [`find_type`](Self::find_type), but where the name has several layouts, picks the
@@ -384,11 +419,15 @@ impl TypeIndex {
     fn find_in_unit(&self, unit: usize, kind: u8, name: &str) -> Option<u64> {
         let elf = (*self.elf).as_ref();
         let dw = self.sections.dwarf(elf);
-        let ctx = self.unit_ctx_at(*self.data.units.get(unit)?).ok()?;
+        let ctx = self.unit_ctx_for(*self.data.units.get(unit)?).ok()?;
         let header = ctx.header(&dw).ok()?;
         let mut cursor = header.entries(&ctx.abbrevs);
-        while let Ok(Some(die)) = cursor.next_dfs() {
-            if die.depth() != 1 || reader::tag_kind(die.tag()) != Some(kind) {
+        // The root, then its first child; then child to child with `next_sibling`.
+        cursor.next_dfs().ok()??;
+        let mut next = cursor.next_dfs().ok()?;
+        while let Some(die) = next {
+            if reader::tag_kind(die.tag()) != Some(kind) {
+                next = cursor.next_sibling().ok()?;
                 continue;
             }
             let a = DieAttrs::read(&ctx, &dw, die);
@@ -403,6 +442,7 @@ impl TypeIndex {
             if matches && !a.declaration {
                 return Some(ctx.offset + die.offset().0 as u64);
             }
+            next = cursor.next_sibling().ok()?;
         }
         None
     }
@@ -517,10 +557,6 @@ impl TypeIndex {
             .units
             .partition_point(|u| *u <= off)
             .checked_sub(1)
-    }
-
-    fn unit_ctx_at(&self, unit_off: u64) -> Result<Arc<UnitCtx>, DebugInfoError> {
-        self.unit_ctx_for(unit_off)
     }
 
     fn unit_ctx_for(&self, off: u64) -> Result<Arc<UnitCtx>, DebugInfoError> {
@@ -641,7 +677,27 @@ impl TypeIndex {
         (entries.len() == 1).then_some(first.die)
     }
 
+    /// Materializes with a per-thread nesting bound: malformed DWARF (a struct whose bitfield
+    /// has its own type, an enum based on itself) must give an error, not a stack overflow.
     fn materialize(&self, off: u64) -> Result<Arc<Type>, DebugInfoError> {
+        thread_local! {
+            static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
+        let depth = NESTING.with(|n| {
+            let d = n.get() + 1;
+            n.set(d);
+            d
+        });
+        let result = if depth > MAX_DEPTH {
+            Err(self.cycle(TypeId(off)))
+        } else {
+            self.materialize_die(off)
+        };
+        NESTING.with(|n| n.set(n.get().saturating_sub(1)));
+        result
+    }
+
+    fn materialize_die(&self, off: u64) -> Result<Arc<Type>, DebugInfoError> {
         let elf = (*self.elf).as_ref();
         let dw = self.sections.dwarf(elf);
         let ctx = self.unit_ctx_for(off)?;
@@ -785,10 +841,13 @@ impl TypeIndex {
         off: u64,
         mut f: impl FnMut(dw::DwTag, &DieAttrs<'a>) -> Option<T>,
     ) -> Result<Vec<T>, DebugInfoError> {
-        let uo = usize::try_from(off - ctx.offset).map_err(|_| DebugInfoError::Dwarf {
-            offset: off,
-            reason: "offset".into(),
-        })?;
+        let uo = off
+            .checked_sub(ctx.offset)
+            .and_then(|o| usize::try_from(o).ok())
+            .ok_or(DebugInfoError::Dwarf {
+                offset: off,
+                reason: "DIE offset outside its unit".into(),
+            })?;
         let mut raw = header
             .entries_raw(&ctx.abbrevs, Some(gimli::UnitOffset(uo)))
             .map_err(|e| dwarf_err(off, e))?;
@@ -1272,6 +1331,7 @@ fn build_data(
     elf: &Arc<dyn AsRef<[u8]> + Send + Sync>,
     sections: &Sections,
     progress: Progress<'_>,
+    fingerprints: bool,
 ) -> Result<IndexData, DebugInfoError> {
     let bytes: &[u8] = (**elf).as_ref();
     let dw = sections.dwarf(bytes);
@@ -1288,7 +1348,9 @@ fn build_data(
         .par_iter()
         .fold(Acc::default, |mut acc, &u| {
             let dw = sections.dwarf(bytes);
-            if let Err(e) = reader::scan_unit(&dw, u, &mut acc) {
+            if let Err(e) =
+                reader::scan_unit(&dw, u, sections.merged_strings, fingerprints, &mut acc)
+            {
                 acc.units_failed += 1;
                 if acc.first_error.is_none() {
                     acc.first_error = Some(e.to_string());
@@ -1316,8 +1378,23 @@ fn build_data(
     Ok(data)
 }
 
+/// The index built by scanning all units in order into one accumulator (so fingerprinted
+/// repeats are jumped over wherever possible); tests compare it with the parallel build.
+#[cfg(test)]
+pub(crate) fn build_data_sequential(elf: &[u8]) -> Result<IndexData, DebugInfoError> {
+    let sections = Sections::from_elf(elf)?;
+    let dw = sections.dwarf(elf);
+    let (units, _) = reader::unit_offsets(&dw);
+    let mut acc = Acc::default();
+    for &u in &units {
+        reader::scan_unit(&dw, u, sections.merged_strings, true, &mut acc)?;
+    }
+    Ok(finish(&dw, acc, units))
+}
+
 /// Interns names and sorts the scan's tables.
 fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
+    let member_keys: Vec<reader::NameKey> = acc.member_keys().collect();
     let mut names = String::new();
     let mut interned: FxMap<String, NameRef> = FxMap::default();
     let mut intern = |s: &str| -> NameRef {
@@ -1389,6 +1466,8 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
         })
         .collect();
     globals.sort();
+    // In a relocatable file one name may come under several keys.
+    globals.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
     let globals = globals
         .into_iter()
         .map(|(n, addr, die)| GlobalEntry {
@@ -1403,6 +1482,7 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
         .map(|(n, d)| (lossy(n), d))
         .collect();
     enumerators.sort();
+    enumerators.dedup_by(|b, a| a.0 == b.0);
     let enumerators = enumerators
         .into_iter()
         .map(|(n, die)| EnumEntry {
@@ -1410,7 +1490,7 @@ fn finish(dw: &Dw<'_>, acc: Acc, units: Vec<u64>) -> IndexData {
             die,
         })
         .collect();
-    let mut members: Vec<String> = acc.members.into_iter().map(lossy).collect();
+    let mut members: Vec<String> = member_keys.into_iter().map(lossy).collect();
     members.sort();
     members.dedup();
     let member_names = members.iter().map(|m| intern(m)).collect();

@@ -386,14 +386,21 @@ fn dwarf5_layouts_match_the_compiler() {
 fn find_type_in_unit_picks_the_units_layout() {
     let dir = std::env::temp_dir().join(format!("rkdump-dwarf-variants-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // `struct twin` has the same name, size, line and encoding in both files but different
+    // members: it must stay two layouts. `struct shared` comes from one header: one layout.
+    std::fs::write(
+        dir.join("common.h"),
+        "struct shared { int s1; long s2; };\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("x.c"),
-        "struct path_info { int a; };\nstruct path_info px = {1};\nint x_get(void) { return px.a; }\n",
+        "struct twin { int ta; int tb; };\n#include \"common.h\"\nstruct path_info { int a; };\nstruct path_info px = {1};\nstruct twin tx;\nstruct shared sx;\nint x_get(void) { return px.a; }\n",
     )
     .unwrap();
     std::fs::write(
         dir.join("y.c"),
-        "struct path_info { long b; long c; };\nstruct path_info py;\nint x_get(void);\nint main(void) { return x_get() + (int)py.b; }\n",
+        "struct twin { int tc; int td; };\n#include \"common.h\"\nstruct path_info { long b; long c; };\nstruct path_info py;\nstruct twin ty;\nstruct shared sy;\nint x_get(void);\nint main(void) { return x_get() + (int)py.b; }\n",
     )
     .unwrap();
     let exe = dir.join("prog");
@@ -405,7 +412,14 @@ fn find_type_in_unit_picks_the_units_layout() {
         .status()
         .expect("gcc is required");
     assert!(st.success());
-    let idx = TypeIndex::build(Arc::new(std::fs::read(&exe).unwrap()), None).unwrap();
+    let bytes = Arc::new(std::fs::read(&exe).unwrap());
+    let idx = TypeIndex::build(bytes.clone(), None).unwrap();
+    // One accumulator scans both units in turn, so repeats are jumped over by fingerprint:
+    // the result must be the same as when each unit is read in full.
+    let seq = super::build_data_sequential(&bytes).unwrap();
+    let full = TypeIndex::build_exhaustive(bytes.clone(), None).unwrap();
+    assert_eq!(seq, full.data);
+    assert_eq!(idx.data, full.data);
     let vars = idx.find_type_variants("struct path_info");
     assert_eq!(vars.len(), 2, "two layouts kept");
     let px = idx.global("px").unwrap();
@@ -419,6 +433,28 @@ fn find_type_in_unit_picks_the_units_layout() {
         "multi-layout names are not canonicalized across units"
     );
     assert!(idx.member(in_y, "c").is_ok());
+    let twins = idx.find_type_variants("struct twin");
+    assert_eq!(
+        twins.len(),
+        2,
+        "same name/size/line/encoding, other file: two layouts"
+    );
+    let tx = idx.global("tx").unwrap().ty;
+    let ty = idx.global("ty").unwrap().ty;
+    assert!(idx.member(tx, "tb").is_ok() && idx.member(tx, "td").is_err());
+    assert!(idx.member(ty, "td").is_ok() && idx.member(ty, "tb").is_err());
+    let names: Vec<&str> = idx.member_names().collect();
+    for n in ["ta", "tb", "tc", "td", "s1", "s2"] {
+        assert!(names.contains(&n), "{n}");
+    }
+    let shared = idx.find_type_variants("struct shared");
+    assert_eq!(shared.len(), 1, "one header definition: one layout");
+    assert_eq!(idx.global("sx").unwrap().ty, shared[0]);
+    assert_eq!(
+        idx.global("sy").unwrap().ty,
+        shared[0],
+        "canonicalized across units"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -522,4 +558,44 @@ fn cache_roundtrip_on_synthetic() {
         idx: again,
         truth: b.truth.clone(),
     });
+}
+
+#[test]
+fn progress_send_sync_and_concurrent_lookups() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<TypeIndex>();
+    assert_send_sync::<Type>();
+
+    let b = compile(5);
+    let bytes = Arc::new(std::fs::read(&b.exe).unwrap());
+    let calls = std::sync::Mutex::new(Vec::new());
+    let progress = |done: usize, total: usize| calls.lock().unwrap().push((done, total));
+    let idx = TypeIndex::build(bytes, Some(&progress)).unwrap();
+    let calls = calls.into_inner().unwrap();
+    let units = idx.stats().units;
+    assert!(units >= 2);
+    assert_eq!(calls.len(), units);
+    assert!(calls.contains(&(units, units)));
+
+    // Many threads materializing the same types at once agree with one another.
+    let outer = idx.find_type("struct outer").unwrap();
+    let want = idx.member(outer, "deep.deep_b").unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    assert_eq!(idx.member(outer, "deep.deep_b").unwrap(), want);
+                    assert_eq!(
+                        idx.type_name(idx.find_type("struct list_head *").unwrap()),
+                        "struct list_head *"
+                    );
+                }
+            });
+        }
+    });
+    assert!(matches!(
+        idx.require_type("struct nope"),
+        Err(DebugInfoError::NoType { .. })
+    ));
+    assert_eq!(idx.require_type("struct outer").unwrap(), outer);
 }

@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
 
-pub mod cache;
+mod cache;
 pub mod dwarf_index;
 mod reader;
 pub mod symbols;
 pub mod types;
 
-pub use dwarf_index::TypeIndex;
+pub use dwarf_index::{IndexStats, Progress, TypeIndex};
 pub use symbols::{Symbol, SymbolKind, SymbolTable};
 pub use types::{BaseEncoding, Global, Member, MemberInfo, Qualifier, StructKind, Type, TypeId};
 

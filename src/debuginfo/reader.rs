@@ -117,8 +117,13 @@ pub(crate) struct Sections {
     str: SectionBytes,
     line_str: SectionBytes,
     str_offsets: SectionBytes,
+    line: SectionBytes,
     /// File offset and size of `.debug_info` (a fingerprint for the cache).
     pub(crate) info_fingerprint: (u64, u64),
+    /// Whether equal strings have equal `.debug_str` offsets (a linked file: the linker merged
+    /// the string sections). Not so in a relocatable `.ko`, where layout signatures must hash
+    /// the names' bytes.
+    pub(crate) merged_strings: bool,
 }
 
 fn elf_error(reason: impl Into<String>) -> DebugInfoError {
@@ -136,6 +141,7 @@ impl Sections {
         if !file.is_little_endian() {
             return Err(elf_error("big-endian ELF files are not supported"));
         }
+        let relocatable = file.kind() == object::ObjectKind::Relocatable;
         let load = |name: &str| -> Result<(SectionBytes, (u64, u64)), DebugInfoError> {
             let Some(sec) = file.section_by_name(name) else {
                 return Ok((SectionBytes::Empty, (0, 0)));
@@ -146,7 +152,7 @@ impl Sections {
             let fp = (range.offset, range.compressed_size);
             let start = usize::try_from(range.offset).map_err(|_| elf_error("offset"))?;
             let len = usize::try_from(range.compressed_size).map_err(|_| elf_error("size"))?;
-            if start.checked_add(len).is_none_or(|end| end > data.len()) {
+            if start.checked_add(len).map_or(true, |end| end > data.len()) {
                 return Err(elf_error(format!("{name} lies outside the file")));
             }
             let raw = &data[start..start + len];
@@ -172,6 +178,15 @@ impl Sections {
                     )))
                 }
             };
+            // A relocatable file (a module's .ko) has its cross-section references (string
+            // offsets, abbreviation offsets, DW_OP_addr) in relocations; a linked vmlinux does
+            // not need them and they are not applied there.
+            let bytes = if relocatable {
+                apply_relocations(&file, &sec, bytes, data)
+                    .map_err(|e| elf_error(format!("{name}: {e}")))?
+            } else {
+                bytes
+            };
             Ok((bytes, fp))
         };
         let (info, info_fingerprint) = load(".debug_info")?;
@@ -187,7 +202,9 @@ impl Sections {
             str: load(".debug_str")?.0,
             line_str: load(".debug_line_str")?.0,
             str_offsets: load(".debug_str_offsets")?.0,
+            line: load(".debug_line")?.0,
             info_fingerprint,
+            merged_strings: !relocatable,
         })
     }
 
@@ -200,8 +217,62 @@ impl Sections {
             str: gimli::DebugStr::from(r(&self.str)),
             line_str: gimli::DebugLineStr::from(r(&self.line_str)),
             str_offsets: gimli::DebugStrOffsets::from(r(&self.str_offsets)),
+            line: gimli::DebugLine::from(r(&self.line)),
         }
     }
+}
+
+/// Applies the absolute relocations of `sec` (x86-64 `R_X86_64_32`/`64` and their generic
+/// equivalents: symbol value + addend; in a relocatable file section symbols are 0, so string and
+/// abbreviation offsets come out right, and `DW_OP_addr` values are section-relative).
+/// Relocations of other kinds are left unapplied.
+fn apply_relocations(
+    file: &object::File<'_>,
+    sec: &object::Section<'_, '_>,
+    bytes: SectionBytes,
+    elf: &[u8],
+) -> Result<SectionBytes, String> {
+    let mut relocs = sec.relocations().peekable();
+    if relocs.peek().is_none() {
+        return Ok(bytes);
+    }
+    let mut out = bytes.get(elf).to_vec();
+    for (offset, r) in relocs {
+        if r.kind() != object::RelocationKind::Absolute {
+            continue;
+        }
+        let sym_value = match r.target() {
+            object::RelocationTarget::Symbol(i) => file
+                .symbol_by_index(i)
+                .map(|s| object::ObjectSymbol::address(&s))
+                .map_err(|e| e.to_string())?,
+            object::RelocationTarget::Absolute => 0,
+            _ => continue,
+        };
+        let at = usize::try_from(offset).map_err(|_| "relocation offset".to_string())?;
+        let size = usize::from(r.size() / 8);
+        let Some(place) = at.checked_add(size).and_then(|end| out.get_mut(at..end)) else {
+            return Err(format!("relocation at {offset:#x} outside the section"));
+        };
+        let implicit = if r.has_implicit_addend() {
+            match size {
+                4 => i64::from(u32::from_le_bytes(place.try_into().unwrap_or([0; 4]))),
+                8 => i64::from_le_bytes(place.try_into().unwrap_or([0; 8])),
+                _ => 0,
+            }
+        } else {
+            0
+        };
+        let value = sym_value
+            .wrapping_add(r.addend() as u64)
+            .wrapping_add(implicit as u64);
+        match size {
+            4 => place.copy_from_slice(&(value as u32).to_le_bytes()),
+            8 => place.copy_from_slice(&value.to_le_bytes()),
+            _ => {}
+        }
+    }
+    Ok(SectionBytes::Owned(out.into_boxed_slice()))
 }
 
 /// Borrowed gimli section views.
@@ -211,6 +282,7 @@ pub(crate) struct Dw<'a> {
     pub(crate) str: gimli::DebugStr<R<'a>>,
     pub(crate) line_str: gimli::DebugLineStr<R<'a>>,
     pub(crate) str_offsets: gimli::DebugStrOffsets<R<'a>>,
+    pub(crate) line: gimli::DebugLine<R<'a>>,
 }
 
 /// Converts a gimli error at `offset` to ours.
@@ -600,12 +672,67 @@ pub(crate) struct Acc {
     pub(crate) globals: FxMap<NameKey, Vec<(u64, u64)>>,
     /// enumerator name → lowest enum DIE offset.
     pub(crate) enumerators: FxMap<NameKey, u64>,
+    /// Member names that are `.debug_str` offsets, as a bitmap over the section (most member
+    /// DIEs repeat a name already seen: setting a bit is cheaper than a hash-set insert).
+    pub(crate) member_strp: Vec<u64>,
+    /// Other member name keys.
     pub(crate) members: FxSet<NameKey>,
     pub(crate) units_failed: usize,
     pub(crate) first_error: Option<String>,
+    /// Structs/unions/enums already summarized by this worker, by [`Fingerprint`]: their
+    /// layout signature and (for enums) enumerator names, so a repeat is jumped over.
+    seen: FxMap<Fingerprint, (u64, Box<[NameKey]>)>,
+}
+
+/// Identifies one source definition of a struct/union/enum across the units of a linked file
+/// (where equal names have equal keys): name, size, declaring file path and line, and the
+/// encoded length of its DIE subtree (which also changes when configuration `#ifdef`s change
+/// the members).
+///
+/// Only named types are fingerprinted. Anonymous ones are not: inside a macro expansion
+/// (`struct_group()` in `struct sk_buff`) every anonymous union gets the invocation's line, and
+/// two of them of equal size and encoding collide. The assumption for named types (one name,
+/// file, line, size and encoding means one member list) is checked by the tests: the index
+/// of the real vmlinux and of a module is byte-identical with and without the jumps. A repeat with the same fingerprint is taken to have the same layout, and
+/// its children are not read again (a vmlinux describes the same struct in hundreds of units).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Fingerprint {
+    kind: u8,
+    name: NameKey,
+    size: u64,
+    /// Hash of the declaring file's path (directory and name from the line table).
+    file: u64,
+    line: u64,
+    len: u64,
+    decl: bool,
 }
 
 impl Acc {
+    #[inline]
+    fn add_member(&mut self, key: NameKey, str_len: usize) {
+        let bit = key as usize;
+        if key < (1 << 61) && bit < str_len {
+            if self.member_strp.is_empty() {
+                self.member_strp = vec![0; str_len / 64 + 1];
+            }
+            if let Some(w) = self.member_strp.get_mut(bit / 64) {
+                *w |= 1 << (bit % 64);
+                return;
+            }
+        }
+        self.members.insert(key);
+    }
+
+    /// All member name keys collected.
+    pub(crate) fn member_keys(&self) -> impl Iterator<Item = NameKey> + '_ {
+        let strp = self.member_strp.iter().enumerate().flat_map(|(i, &w)| {
+            (0..64u64)
+                .filter(move |b| w >> b & 1 != 0)
+                .map(move |b| i as u64 * 64 + b)
+        });
+        strp.chain(self.members.iter().copied())
+    }
+
     fn add_type(&mut self, kind: u8, name: NameKey, v: Variant) {
         let list = self.types.entry((kind, name)).or_default();
         merge_variant(list, v);
@@ -635,6 +762,12 @@ impl Acc {
         for (k, die) in other.enumerators {
             let e = self.enumerators.entry(k).or_insert(die);
             *e = (*e).min(die);
+        }
+        if self.member_strp.len() < other.member_strp.len() {
+            self.member_strp.resize(other.member_strp.len(), 0);
+        }
+        for (a, b) in self.member_strp.iter_mut().zip(&other.member_strp) {
+            *a |= *b;
         }
         self.members.extend(other.members);
         self.units_failed += other.units_failed;
@@ -683,6 +816,9 @@ enum FrameKind {
         decl: bool,
         hasher: FxHasher,
         members: u32,
+        fp: Option<Fingerprint>,
+        /// Only members as children (so a repeat can be jumped over losing nothing).
+        pure: bool,
     },
     /// An enum: its enumerators are indexed.
     Enum {
@@ -690,6 +826,9 @@ enum FrameKind {
         die: u64,
         decl: bool,
         hasher: FxHasher,
+        fp: Option<Fingerprint>,
+        pure: bool,
+        enumerators: Vec<NameKey>,
     },
     /// Anything whose children are not indexed.
     Other,
@@ -709,13 +848,19 @@ fn finish_frame(f: Frame, acc: &mut Acc) {
             decl,
             mut hasher,
             members,
+            fp,
+            pure,
         } => {
             hasher.write_u32(members);
+            let sig = hasher.finish();
+            if let (Some(fp), true) = (fp, pure) {
+                acc.seen.insert(fp, (sig, Box::default()));
+            }
             acc.add_type(
                 kind,
                 name,
                 Variant {
-                    sig: hasher.finish(),
+                    sig,
                     die,
                     count: 1,
                     decl,
@@ -727,36 +872,89 @@ fn finish_frame(f: Frame, acc: &mut Acc) {
             die,
             decl,
             hasher,
-        } => acc.add_type(
-            KIND_ENUM,
-            name,
-            Variant {
-                sig: hasher.finish(),
-                die,
-                count: 1,
-                decl,
-            },
-        ),
+            fp,
+            pure,
+            enumerators,
+        } => {
+            let sig = hasher.finish();
+            if let (Some(fp), true) = (fp, pure) {
+                acc.seen.insert(fp, (sig, enumerators.into_boxed_slice()));
+            }
+            acc.add_type(
+                KIND_ENUM,
+                name,
+                Variant {
+                    sig,
+                    die,
+                    count: 1,
+                    decl,
+                },
+            )
+        }
         _ => {}
+    }
+}
+
+/// The file table of a unit's line program, read on first use, for [`Fingerprint`]s.
+#[derive(Default)]
+struct UnitFiles<'a> {
+    stmt_list: Option<gimli::DebugLineOffset<usize>>,
+    program: Option<Option<gimli::IncompleteLineProgram<R<'a>>>>,
+    hashes: FxMap<u64, Option<u64>>,
+}
+
+impl<'a> UnitFiles<'a> {
+    /// Hash of the path (directory and file name) of file `index`; `None` if unknown.
+    fn path_hash(&mut self, dw: &Dw<'a>, ctx: &UnitCtx, index: u64) -> Option<u64> {
+        if let Some(h) = self.hashes.get(&index) {
+            return *h;
+        }
+        let stmt_list = self.stmt_list;
+        let program = self.program.get_or_insert_with(|| {
+            dw.line
+                .program(stmt_list?, ctx.address_size, None, None)
+                .ok()
+        });
+        let h = program.as_ref().and_then(|p| {
+            let header = p.header();
+            let file = header.file(index)?;
+            let mut hasher = FxHasher::default();
+            if let Some(dir) = file.directory(header) {
+                hasher.write(ctx.attr_str(dw, &dir)?);
+            }
+            hasher.write_u8(b'/');
+            hasher.write(ctx.attr_str(dw, &file.path_name())?);
+            Some(hasher.finish())
+        });
+        self.hashes.insert(index, h);
+        h
     }
 }
 
 /// Scans one unit: named types (with a layout signature), globals with a `DW_OP_addr`
 /// location, enumerators and member names. Only the unit's top level and the insides of
 /// structs, unions and enums are read; function bodies are jumped over with `DW_AT_sibling`.
+/// With `fingerprints`, a named struct/union/enum this accumulator already summarized (same
+/// [`Fingerprint`]) is recorded without reading its children again.
 /// On malformed DWARF it returns the error; what was found before it stays in `acc`.
 pub(crate) fn scan_unit<'a>(
     dw: &Dw<'a>,
     unit_off: u64,
+    merged_strings: bool,
+    fingerprints: bool,
     acc: &mut Acc,
 ) -> Result<(), DebugInfoError> {
+    // Fingerprints compare name keys, which needs merged strings.
+    let fingerprints = fingerprints && merged_strings;
     let ctx = UnitCtx::new(dw, unit_off)?;
     let header = ctx.header(dw)?;
     let abbrevs = &ctx.abbrevs;
     let addr_size = ctx.address_size;
+    let str_len = dw.str.reader().len();
     let err = |e| dwarf_err(unit_off, e);
     let mut raw = header.entries_raw(abbrevs, None).map_err(err)?;
     let mut bias: isize = 0;
+    let mut files = UnitFiles::default();
     let mut stack: Vec<Frame> = Vec::with_capacity(16);
     // (spec/origin DIE, variable DIE, address) for globals named through another DIE.
     let mut pending: Vec<(u64, u64, u64)> = Vec::new();
@@ -784,6 +982,19 @@ pub(crate) fn scan_unit<'a>(
         };
         let parent = parent_is(&stack);
         let kind = tag_kind(tag);
+        match stack.last_mut().map(|f| &mut f.kind) {
+            Some(FrameKind::Agg { pure, .. })
+                if tag != dw::DW_TAG_member || abbrev.has_children() =>
+            {
+                *pure = false
+            }
+            Some(FrameKind::Enum { pure, .. })
+                if tag != dw::DW_TAG_enumerator || abbrev.has_children() =>
+            {
+                *pure = false
+            }
+            _ => {}
+        }
         let wanted = match parent {
             0 => true,
             1 => kind.is_some() || tag == dw::DW_TAG_variable,
@@ -797,16 +1008,23 @@ pub(crate) fn scan_unit<'a>(
         if !wanted {
             // Skip this DIE; jump over its children when DW_AT_sibling allows.
             let mut sibling = None;
-            for spec in specs {
-                if abbrev.has_children() && spec.name() == dw::DW_AT_sibling {
-                    let a = raw.read_attribute(*spec).map_err(err)?;
-                    if let AttributeValue::UnitRef(o) = a.value() {
-                        sibling = Some(o);
+            let at = if abbrev.has_children() {
+                specs.iter().position(|s| s.name() == dw::DW_AT_sibling)
+            } else {
+                None
+            };
+            match at {
+                Some(i) => {
+                    skip_run(&mut raw, specs.get(..i)).map_err(err)?;
+                    if let Some(spec) = specs.get(i) {
+                        let a = raw.read_attribute(*spec).map_err(err)?;
+                        if let AttributeValue::UnitRef(o) = a.value() {
+                            sibling = Some(o);
+                        }
                     }
-                } else {
-                    raw.skip_attributes(std::slice::from_ref(spec))
-                        .map_err(err)?;
+                    skip_run(&mut raw, specs.get(i + 1..)).map_err(err)?;
                 }
+                None => raw.skip_attributes(specs).map_err(err)?,
             }
             if abbrev.has_children() {
                 match sibling {
@@ -823,7 +1041,18 @@ pub(crate) fn scan_unit<'a>(
             continue;
         }
         if parent == 0 {
-            raw.skip_attributes(specs).map_err(err)?;
+            for spec in specs {
+                if spec.name() == dw::DW_AT_stmt_list {
+                    if let AttributeValue::DebugLineRef(o) =
+                        raw.read_attribute(*spec).map_err(err)?.value()
+                    {
+                        files.stmt_list = Some(o);
+                    }
+                } else {
+                    raw.skip_attributes(std::slice::from_ref(spec))
+                        .map_err(err)?;
+                }
+            }
             if abbrev.has_children() {
                 stack.push(Frame {
                     depth,
@@ -844,31 +1073,48 @@ pub(crate) fn scan_unit<'a>(
         let mut bit_a: Option<u64> = None;
         let mut bit_b: Option<u64> = None;
         let mut const_bits: Option<u64> = None;
-        for spec in specs {
-            if !matches!(
-                spec.name(),
-                dw::DW_AT_name
-                    | dw::DW_AT_declaration
-                    | dw::DW_AT_byte_size
-                    | dw::DW_AT_location
-                    | dw::DW_AT_specification
-                    | dw::DW_AT_abstract_origin
-                    | dw::DW_AT_data_member_location
-                    | dw::DW_AT_data_bit_offset
-                    | dw::DW_AT_bit_offset
-                    | dw::DW_AT_bit_size
-                    | dw::DW_AT_const_value
-            ) {
-                raw.skip_attributes(std::slice::from_ref(spec))
-                    .map_err(err)?;
+        let mut decl_line: Option<u64> = None;
+        let mut decl_file: Option<u64> = None;
+        let mut sibling: Option<u64> = None;
+        let aggregate = matches!(kind, Some(KIND_STRUCT | KIND_UNION | KIND_ENUM));
+        let mut run_start = 0usize;
+        for (i, spec) in specs.iter().enumerate() {
+            let extra = aggregate
+                && matches!(
+                    spec.name(),
+                    dw::DW_AT_decl_line | dw::DW_AT_decl_file | dw::DW_AT_sibling
+                );
+            if !extra
+                && !matches!(
+                    spec.name(),
+                    dw::DW_AT_name
+                        | dw::DW_AT_declaration
+                        | dw::DW_AT_byte_size
+                        | dw::DW_AT_location
+                        | dw::DW_AT_specification
+                        | dw::DW_AT_abstract_origin
+                        | dw::DW_AT_data_member_location
+                        | dw::DW_AT_data_bit_offset
+                        | dw::DW_AT_bit_offset
+                        | dw::DW_AT_bit_size
+                        | dw::DW_AT_const_value
+                )
+            {
                 continue;
             }
+            // Skip the run of unused attributes before this one in one call.
+            skip_run(&mut raw, specs.get(run_start..i)).map_err(err)?;
+            run_start = i + 1;
             let a = raw.read_attribute_inline(*spec).map_err(err)?;
             match a.name() {
                 dw::DW_AT_name => {
                     if let Some((k, b)) = name_key(dw, &ctx, &a.raw_value()) {
                         name = Some(k);
-                        name_bytes = b;
+                        name_bytes = if merged_strings {
+                            b
+                        } else {
+                            ctx.attr_str(dw, &a.raw_value())
+                        };
                     }
                 }
                 dw::DW_AT_declaration => decl = matches!(a.value(), AttributeValue::Flag(true)),
@@ -887,9 +1133,18 @@ pub(crate) fn scan_unit<'a>(
                 dw::DW_AT_const_value => {
                     const_bits = Const::from_value(&a.raw_value()).map(Const::unsigned)
                 }
+                dw::DW_AT_decl_line => decl_line = a.udata_value(),
+                dw::DW_AT_decl_file => decl_file = a.udata_value(),
+                dw::DW_AT_sibling => {
+                    if let AttributeValue::UnitRef(o) = a.value() {
+                        sibling = Some(o.0 as u64);
+                    }
+                }
                 _ => {}
             }
         }
+
+        skip_run(&mut raw, specs.get(run_start..)).map_err(err)?;
 
         if tag == dw::DW_TAG_member {
             if let Some(FrameKind::Agg {
@@ -906,7 +1161,7 @@ pub(crate) fn scan_unit<'a>(
                 *members += 1;
             }
             if let Some(n) = name {
-                acc.members.insert(n);
+                acc.add_member(n, str_len);
             }
             if abbrev.has_children() {
                 stack.push(Frame {
@@ -918,7 +1173,10 @@ pub(crate) fn scan_unit<'a>(
         }
         if tag == dw::DW_TAG_enumerator {
             if let Some(FrameKind::Enum {
-                hasher, die: edie, ..
+                hasher,
+                die: edie,
+                enumerators,
+                ..
             }) = stack.last_mut().map(|f| &mut f.kind)
             {
                 match name_bytes {
@@ -929,6 +1187,7 @@ pub(crate) fn scan_unit<'a>(
                 if let Some(n) = name {
                     let e = acc.enumerators.entry(n).or_insert(*edie);
                     *e = (*e).min(*edie);
+                    enumerators.push(n);
                 }
             }
             if abbrev.has_children() {
@@ -958,6 +1217,59 @@ pub(crate) fn scan_unit<'a>(
         let Some(kind) = kind else { continue };
         let mut hasher = FxHasher::default();
         hasher.write_u64(byte_size.unwrap_or(u64::MAX));
+        // A repeat of a struct/union/enum this worker already summarized: record it with the
+        // known signature and jump over its children.
+        let file = match decl_file {
+            Some(f) if fingerprints && aggregate && abbrev.has_children() => {
+                files.path_hash(dw, &ctx, f)
+            }
+            _ => None,
+        };
+        let fp = match (name, sibling, decl_line, file) {
+            (Some(n), Some(sib), Some(line), Some(file))
+                if fingerprints && aggregate && abbrev.has_children() && sib > uoff =>
+            {
+                Some((
+                    Fingerprint {
+                        kind,
+                        name: n,
+                        size: byte_size.unwrap_or(u64::MAX),
+                        file,
+                        line,
+                        len: sib - uoff,
+                        decl,
+                    },
+                    sib,
+                ))
+            }
+            _ => None,
+        };
+        if let Some((f, sib)) = fp {
+            if let Some((sig, enumerators)) = acc.seen.get(&f) {
+                let sig = *sig;
+                for &e in enumerators.iter() {
+                    let v = acc.enumerators.entry(e).or_insert(die);
+                    *v = (*v).min(die);
+                }
+                acc.add_type(
+                    kind,
+                    f.name,
+                    Variant {
+                        sig,
+                        die,
+                        count: 1,
+                        decl,
+                    },
+                );
+                let s = usize::try_from(sib).unwrap_or(usize::MAX);
+                raw = header
+                    .entries_raw(abbrevs, Some(gimli::UnitOffset(s)))
+                    .map_err(err)?;
+                bias = depth;
+                continue;
+            }
+        }
+        let fp = fp.map(|(f, _)| f);
         match kind {
             KIND_STRUCT | KIND_UNION => {
                 let frame = Frame {
@@ -969,6 +1281,8 @@ pub(crate) fn scan_unit<'a>(
                         decl,
                         hasher,
                         members: 0,
+                        fp,
+                        pure: true,
                     },
                 };
                 if abbrev.has_children() {
@@ -985,6 +1299,9 @@ pub(crate) fn scan_unit<'a>(
                         die,
                         decl,
                         hasher,
+                        fp,
+                        pure: true,
+                        enumerators: Vec::new(),
                     },
                 };
                 if abbrev.has_children() {
@@ -1027,7 +1344,9 @@ pub(crate) fn scan_unit<'a>(
     for (target, die, addr) in pending {
         let mut at = target;
         for _ in 0..4 {
-            let Some(d) = read_die_anywhere(dw, &ctx, &header, at) else {
+            // Specifications of globals lie in the same unit (gcc without LTO); others are
+            // not followed here.
+            let Ok(d) = ctx.entry(&header, at) else {
                 break;
             };
             let a = DieAttrs::read(&ctx, dw, &d);
@@ -1044,15 +1363,16 @@ pub(crate) fn scan_unit<'a>(
     Ok(())
 }
 
-/// Reads a DIE in this unit (the common case for specifications); other units are not
-/// followed here.
-fn read_die_anywhere<'a>(
-    _dw: &Dw<'a>,
-    ctx: &UnitCtx,
-    header: &Header<'a>,
-    off: u64,
-) -> Option<Die<'a>> {
-    ctx.entry(header, off).ok()
+/// Skips a run of attributes (nothing for an empty or absent run).
+#[inline]
+fn skip_run(
+    raw: &mut gimli::EntriesRaw<'_, R<'_>>,
+    specs: Option<&[gimli::AttributeSpecification]>,
+) -> gimli::Result<()> {
+    match specs {
+        Some(s) if !s.is_empty() => raw.skip_attributes(s),
+        _ => Ok(()),
+    }
 }
 
 /// Lists the `.debug_info` offsets of all units, stopping at the first unreadable header.

@@ -7,12 +7,22 @@ most two named components (looking through anonymous struct/union members, as rk
 `TypeIndex::member` does): bit offset from the start of the type, bitfield width, and the member
 type's C spelling. Also a few globals (address, type) and enumerators.
 
-Usage (drgn from PyPI in a venv):
-    python3 -m venv /var/cache/rkdump/venv && /var/cache/rkdump/venv/bin/pip install drgn
-    /var/cache/rkdump/venv/bin/python tests/tools/drgn_layouts.py \
+A module's .ko (relocatable; drgn applies its relocations) works the same, with the type,
+global and enumerator lists given on the command line:
+    drgn_layouts.py scsi_mod.ko --types "struct scsi_device,struct Scsi_Host" \
+        --globals scsi_bus_type --enumerators SDEV_RUNNING > tests/golden/scsi_mod-layouts.json
+
+Usage (drgn from PyPI in a venv of its own; made with drgn 0.3.0):
+    python3 -m venv /var/cache/rkdump-drgn-venv
+    /var/cache/rkdump-drgn-venv/bin/pip install drgn
+    /var/cache/rkdump-drgn-venv/bin/python tests/tools/drgn_layouts.py \
         /usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64 > tests/golden/vmlinux-layouts.json
+
+drgn is given the vmlinux as the debug file of an "extra module" (no core dump, no running
+kernel), which makes it read types and variables from that file alone.
 """
 
+import argparse
 import json
 import sys
 
@@ -99,7 +109,17 @@ def walk(t, prefix, base, depth, out):
 
 
 def main():
-    path = sys.argv[1]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("file", help="vmlinux or module .ko with DWARF")
+    ap.add_argument("--types", help="comma-separated type names (default: the vmlinux list)")
+    ap.add_argument("--globals", default=None, help="comma-separated global names")
+    ap.add_argument("--enumerators", default=None, help="comma-separated enumerator names")
+    args = ap.parse_args()
+    path = args.file
+    split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s is not None else None
+    types_list = split(args.types) or TYPES
+    globals_list = split(args.globals) if args.globals is not None else (GLOBALS if not args.types else [])
+    enum_list = split(args.enumerators) if args.enumerators is not None else (ENUMERATORS if not args.types else [])
     prog = drgn.Program(drgn.Platform(
         drgn.Architecture.X86_64,
         drgn.PlatformFlags.IS_64_BIT | drgn.PlatformFlags.IS_LITTLE_ENDIAN))
@@ -110,7 +130,7 @@ def main():
     mod.try_file(path, force=True)
     types = {}
     missing = []
-    for name in TYPES:
+    for name in types_list:
         try:
             t = prog.type(name)
         except LookupError:
@@ -120,7 +140,7 @@ def main():
         walk(t, "", 0, 2, members)
         types[name] = {"size": t.size, "members": members}
     globals_ = {}
-    for name in GLOBALS:
+    for name in globals_list:
         try:
             o = prog.object(name)
         except LookupError:
@@ -128,7 +148,7 @@ def main():
             continue
         globals_[name] = {"addr": o.address_, "type": o.type_.type_name()}
     enums = {}
-    for name in ENUMERATORS:
+    for name in enum_list:
         try:
             enums[name] = prog.constant(name).value_()
         except LookupError:

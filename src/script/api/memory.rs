@@ -118,6 +118,10 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         read_phys(&c, a, checked_len(n)?)
     });
     engine.register_fn("hex", |v: INT| format!("{:#x}", v as u64));
+    // Python-style string helpers that return the result (Rhai's own `trim` works in place).
+    engine.register_fn("strip", |s: &str| s.trim().to_string());
+    engine.register_fn("lstrip", |s: &str| s.trim_start().to_string());
+    engine.register_fn("rstrip", |s: &str| s.trim_end().to_string());
     engine.register_fn("ult", |a: INT, b: INT| (a as u64) < (b as u64));
     engine.register_fn("ule", |a: INT, b: INT| (a as u64) <= (b as u64));
     engine.register_fn("ugt", |a: INT, b: INT| (a as u64) > (b as u64));

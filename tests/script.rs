@@ -1,0 +1,165 @@
+//! The Rhai scripting host on a real dump: PyKdump idioms, catchable errors, the sandbox,
+//! the operation budget, packs as commands.
+
+mod common;
+
+use rkdump::script::sandbox::{Capabilities, Capability};
+use rkdump::script::setup::{build_registry, registry_cell};
+use rkdump::script::{Capture, ScriptHost, ScriptOptions};
+use rkdump::session::Session;
+use std::sync::{Arc, OnceLock};
+
+fn session() -> Arc<Session> {
+    static S: OnceLock<Arc<Session>> = OnceLock::new();
+    S.get_or_init(|| {
+        Session::open(&common::vmlinux(), &common::fixture("live.mdf-zlib-d31"))
+            .expect("opens")
+            .into_shared()
+    })
+    .clone()
+}
+
+/// Runs `src` with `options`; returns (result text or error, printed output).
+fn run_with(src: &str, options: ScriptOptions) -> (Result<String, String>, String) {
+    let (reg, warnings) = build_registry(&options);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let out = Capture::default();
+    let host = ScriptHost::new(session(), registry_cell(&reg), options, Box::new(out.clone()));
+    let r = host.run("test.rhai", src, &[]);
+    host.print_summary();
+    (r.map(|v| v.to_string()).map_err(|e| e.to_string()), out.text())
+}
+
+fn run(src: &str) -> (Result<String, String>, String) {
+    run_with(src, ScriptOptions::default())
+}
+
+#[test]
+fn pykdump_idioms_work_as_written() {
+    let t = common::truth("live");
+    // exec_crash_command_bg("sys") parsed for RELEASE.
+    let (r, _) = run(
+        r#"
+        let text = exec_crash_command_bg("sys");
+        let release = "";
+        for line in text.split("\n") {
+            let kv = line.split(":");
+            if kv.len() >= 2 && kv[0].strip() == "RELEASE" { release = kv[1].strip(); }
+        }
+        release
+        "#,
+    );
+    assert_eq!(r.as_deref(), Ok(t["release"].as_str().unwrap()));
+    // The member_size idiom picks the member this kernel has (6.1: elevator_queue.type).
+    let (r, _) = run(
+        r#"
+        if member_size("struct elevator_queue", "elevator_type") != -1 { "elevator_type" }
+        else if member_size("struct elevator_queue", "type") != -1 { "type" } else { "none" }
+        "#,
+    );
+    assert_eq!(r.as_deref(), Ok("type"));
+    // Structured command output and kernel facts.
+    let (r, _) = run(r#"cmd("sys").nodename + " " + kernel.release + " " + (kernel.version >= "5.14")"#);
+    assert_eq!(r.unwrap(), format!("rkdump-guest {} true", t["release"].as_str().unwrap()));
+    let (r, _) = run(r#"sizeof("struct list_head") + member_offset("struct list_head", "prev")"#);
+    assert_eq!(r.as_deref(), Ok("24"));
+    let (r, _) = run(r#"enum_info("enum pid_type")["PIDTYPE_TGID"]"#);
+    assert_eq!(r.as_deref(), Ok("1"));
+    let (r, _) = run(r#"addr_to_sym(sym_addr("schedule") + 8)"#);
+    assert_eq!(r.as_deref(), Ok("schedule+0x8"));
+}
+
+#[test]
+fn read_errors_are_catchable_with_address_and_kind() {
+    let (r, _) = run(
+        r#"
+        try { read_u64(0xffffc90000000000 + 0x12345000) } catch (e) { `${e.kind} ${hex(e.addr)} ${e.message}` }
+        "#,
+    );
+    let r = r.unwrap();
+    assert!(r.starts_with("memory 0xffffc90012345000 "), "{r}");
+    assert!(r.contains("not mapped"), "{r}");
+    // Uncaught, the error names the script, the line and the address.
+    let (r, _) = run("let x = 1;\nread_u64(0x10)");
+    let e = r.unwrap_err();
+    assert!(e.starts_with("test.rhai:2:") && e.contains("0x10"), "{e}");
+}
+
+#[test]
+fn the_sandbox_refuses_files_unless_granted() {
+    let (r, _) = run(r#"read_file("/etc/hostname")"#);
+    let e = r.unwrap_err();
+    assert!(e.contains("'fs-read' capability") && e.contains("--allow fs-read"), "{e}");
+    let (r, _) = run(r#"exec("sys > /tmp/rkdump-sandbox-test.txt")"#);
+    assert!(r.unwrap_err().contains("fs-write"));
+    let (r, _) = run(r#"run_process("id")"#);
+    assert!(r.unwrap_err().contains("'exec' capability"));
+    let mut caps = Capabilities::none();
+    caps.grant(Capability::FsRead);
+    let (r, _) = run_with(
+        r#"read_file("/proc/self/comm").len() > 0"#,
+        ScriptOptions { caps, ..ScriptOptions::default() },
+    );
+    assert_eq!(r.as_deref(), Ok("true"));
+}
+
+#[test]
+fn runaway_scripts_stop_at_the_budget() {
+    let (r, _) = run_with(
+        "let i = 0; loop { i += 1; }",
+        ScriptOptions { max_operations: 100_000, ..ScriptOptions::default() },
+    );
+    assert!(r.unwrap_err().contains("operation budget exhausted"));
+}
+
+#[test]
+fn exec_bg_returns_what_it_had_at_the_timeout() {
+    // 100 000 lines of kernel text, stopped at once by a zero timeout: fewer lines, no error.
+    let (r, _) = run(r#"exec_bg("rd _text 200000", 0).split("\n").len()"#);
+    let lines: usize = r.unwrap().parse().unwrap();
+    assert!(lines < 100_000, "{lines} lines");
+    let (r, _) = run(r#"exec_bg("rd _text 8", 5).split("\n").len()"#);
+    assert_eq!(r.as_deref(), Ok("5"), "4 lines of 2 words and the empty rest");
+    let (r, _) = run(r#"exec("log | tail 2").split("\n").len()"#);
+    assert_eq!(r.as_deref(), Ok("3"), "two lines and the empty rest after the last newline");
+}
+
+#[test]
+fn warnings_are_summarized() {
+    let (r, out) = run(r#"warn("first"); info("middle"); error("bad"); 1"#);
+    assert_eq!(r.as_deref(), Ok("1"));
+    assert_eq!(
+        out,
+        "+++WARNING+++ first\nmiddle\n+++ERROR+++ bad\n\nSummary of problems found:\n  +++WARNING+++ first\n  +++ERROR+++ bad\n"
+    );
+}
+
+#[test]
+fn packs_become_commands() {
+    let dir = std::env::temp_dir().join(format!("rkdump-pack-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("pack.toml"), "name = \"team\"\nversion = \"0.3\"\napi = 1\n").unwrap();
+    std::fs::write(
+        dir.join("nodename.rhai"),
+        "// nodename: print the machine's name\nimport \"helpers\" as h;\nprint(h::shout(kernel.nodename) + \" \" + ARGV.len());\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("helpers.rhai"), "fn shout(s) { s.to_upper() }\n").unwrap();
+    let options = ScriptOptions { pack_dirs: vec![dir.clone()], ..ScriptOptions::default() };
+    let (reg, warnings) = build_registry(&options);
+    assert!(warnings.is_empty());
+    let mut out = Vec::new();
+    reg.run_line(&session(), "nodename a b", &mut out).expect("runs");
+    assert_eq!(String::from_utf8_lossy(&out), "RKDUMP-GUEST 2\n");
+    let mut out = Vec::new();
+    reg.run_line(&session(), "packs", &mut out).expect("lists");
+    let listing = String::from_utf8_lossy(&out);
+    assert!(listing.lines().any(|l| l.starts_with("nodename") && l.contains("team") && l.contains("0.3")), "{listing}");
+    // A pack that needs a newer API says so in one line.
+    std::fs::write(dir.join("pack.toml"), "name = \"future\"\napi = 99\n").unwrap();
+    let (reg, _) = build_registry(&options);
+    let e = reg.run_line(&session(), "nodename", &mut Vec::new()).unwrap_err().to_string();
+    assert_eq!(e.lines().count(), 1);
+    assert!(e.contains("needs script API 99"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

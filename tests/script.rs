@@ -24,10 +24,18 @@ fn run_with(src: &str, options: ScriptOptions) -> (Result<String, String>, Strin
     let (reg, warnings) = build_registry(&options);
     assert!(warnings.is_empty(), "{warnings:?}");
     let out = Capture::default();
-    let host = ScriptHost::new(session(), registry_cell(&reg), options, Box::new(out.clone()));
+    let host = ScriptHost::new(
+        session(),
+        registry_cell(&reg),
+        options,
+        Box::new(out.clone()),
+    );
     let r = host.run("test.rhai", src, &[]);
     host.print_summary();
-    (r.map(|v| v.to_string()).map_err(|e| e.to_string()), out.text())
+    (
+        r.map(|v| v.to_string()).map_err(|e| e.to_string()),
+        out.text(),
+    )
 }
 
 fn run(src: &str) -> (Result<String, String>, String) {
@@ -38,8 +46,7 @@ fn run(src: &str) -> (Result<String, String>, String) {
 fn pykdump_idioms_work_as_written() {
     let t = common::truth("live");
     // exec_crash_command_bg("sys") parsed for RELEASE.
-    let (r, _) = run(
-        r#"
+    let (r, _) = run(r#"
         let text = exec_crash_command_bg("sys");
         let release = "";
         for line in text.split("\n") {
@@ -47,20 +54,21 @@ fn pykdump_idioms_work_as_written() {
             if kv.len() >= 2 && kv[0].strip() == "RELEASE" { release = kv[1].strip(); }
         }
         release
-        "#,
-    );
+        "#);
     assert_eq!(r.as_deref(), Ok(t["release"].as_str().unwrap()));
     // The member_size idiom picks the member this kernel has (6.1: elevator_queue.type).
-    let (r, _) = run(
-        r#"
+    let (r, _) = run(r#"
         if member_size("struct elevator_queue", "elevator_type") != -1 { "elevator_type" }
         else if member_size("struct elevator_queue", "type") != -1 { "type" } else { "none" }
-        "#,
-    );
+        "#);
     assert_eq!(r.as_deref(), Ok("type"));
     // Structured command output and kernel facts.
-    let (r, _) = run(r#"cmd("sys").nodename + " " + kernel.release + " " + (kernel.version >= "5.14")"#);
-    assert_eq!(r.unwrap(), format!("rkdump-guest {} true", t["release"].as_str().unwrap()));
+    let (r, _) =
+        run(r#"cmd("sys").nodename + " " + kernel.release + " " + (kernel.version >= "5.14")"#);
+    assert_eq!(
+        r.unwrap(),
+        format!("rkdump-guest {} true", t["release"].as_str().unwrap())
+    );
     let (r, _) = run(r#"sizeof("struct list_head") + member_offset("struct list_head", "prev")"#);
     assert_eq!(r.as_deref(), Ok("24"));
     let (r, _) = run(r#"enum_info("enum pid_type")["PIDTYPE_TGID"]"#);
@@ -71,11 +79,9 @@ fn pykdump_idioms_work_as_written() {
 
 #[test]
 fn read_errors_are_catchable_with_address_and_kind() {
-    let (r, _) = run(
-        r#"
+    let (r, _) = run(r#"
         try { read_u64(0xffffc90000000000 + 0x12345000) } catch (e) { `${e.kind} ${hex(e.addr)} ${e.message}` }
-        "#,
-    );
+        "#);
     let r = r.unwrap();
     assert!(r.starts_with("memory 0xffffc90012345000 "), "{r}");
     assert!(r.contains("not mapped"), "{r}");
@@ -89,7 +95,10 @@ fn read_errors_are_catchable_with_address_and_kind() {
 fn the_sandbox_refuses_files_unless_granted() {
     let (r, _) = run(r#"read_file("/etc/hostname")"#);
     let e = r.unwrap_err();
-    assert!(e.contains("'fs-read' capability") && e.contains("--allow fs-read"), "{e}");
+    assert!(
+        e.contains("'fs-read' capability") && e.contains("--allow fs-read"),
+        "{e}"
+    );
     let (r, _) = run(r#"exec("sys > /tmp/rkdump-sandbox-test.txt")"#);
     assert!(r.unwrap_err().contains("fs-write"));
     let (r, _) = run(r#"run_process("id")"#);
@@ -98,7 +107,10 @@ fn the_sandbox_refuses_files_unless_granted() {
     caps.grant(Capability::FsRead);
     let (r, _) = run_with(
         r#"read_file("/proc/self/comm").len() > 0"#,
-        ScriptOptions { caps, ..ScriptOptions::default() },
+        ScriptOptions {
+            caps,
+            ..ScriptOptions::default()
+        },
     );
     assert_eq!(r.as_deref(), Ok("true"));
 }
@@ -107,7 +119,10 @@ fn the_sandbox_refuses_files_unless_granted() {
 fn runaway_scripts_stop_at_the_budget() {
     let (r, _) = run_with(
         "let i = 0; loop { i += 1; }",
-        ScriptOptions { max_operations: 100_000, ..ScriptOptions::default() },
+        ScriptOptions {
+            max_operations: 100_000,
+            ..ScriptOptions::default()
+        },
     );
     assert!(r.unwrap_err().contains("operation budget exhausted"));
 }
@@ -119,9 +134,17 @@ fn exec_bg_returns_what_it_had_at_the_timeout() {
     let lines: usize = r.unwrap().parse().unwrap();
     assert!(lines < 100_000, "{lines} lines");
     let (r, _) = run(r#"exec_bg("rd _text 8", 5).split("\n").len()"#);
-    assert_eq!(r.as_deref(), Ok("5"), "4 lines of 2 words and the empty rest");
+    assert_eq!(
+        r.as_deref(),
+        Ok("5"),
+        "4 lines of 2 words and the empty rest"
+    );
     let (r, _) = run(r#"exec("log | tail 2").split("\n").len()"#);
-    assert_eq!(r.as_deref(), Ok("3"), "two lines and the empty rest after the last newline");
+    assert_eq!(
+        r.as_deref(),
+        Ok("3"),
+        "two lines and the empty rest after the last newline"
+    );
 }
 
 #[test]
@@ -138,27 +161,43 @@ fn warnings_are_summarized() {
 fn packs_become_commands() {
     let dir = std::env::temp_dir().join(format!("rkdump-pack-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("pack.toml"), "name = \"team\"\nversion = \"0.3\"\napi = 1\n").unwrap();
+    std::fs::write(
+        dir.join("pack.toml"),
+        "name = \"team\"\nversion = \"0.3\"\napi = 1\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("nodename.rhai"),
         "// nodename: print the machine's name\nimport \"helpers\" as h;\nprint(h::shout(kernel.nodename) + \" \" + ARGV.len());\n",
     )
     .unwrap();
     std::fs::write(dir.join("helpers.rhai"), "fn shout(s) { s.to_upper() }\n").unwrap();
-    let options = ScriptOptions { pack_dirs: vec![dir.clone()], ..ScriptOptions::default() };
+    let options = ScriptOptions {
+        pack_dirs: vec![dir.clone()],
+        ..ScriptOptions::default()
+    };
     let (reg, warnings) = build_registry(&options);
     assert!(warnings.is_empty());
     let mut out = Vec::new();
-    reg.run_line(&session(), "nodename a b", &mut out).expect("runs");
+    reg.run_line(&session(), "nodename a b", &mut out)
+        .expect("runs");
     assert_eq!(String::from_utf8_lossy(&out), "RKDUMP-GUEST 2\n");
     let mut out = Vec::new();
     reg.run_line(&session(), "packs", &mut out).expect("lists");
     let listing = String::from_utf8_lossy(&out);
-    assert!(listing.lines().any(|l| l.starts_with("nodename") && l.contains("team") && l.contains("0.3")), "{listing}");
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("nodename") && l.contains("team") && l.contains("0.3")),
+        "{listing}"
+    );
     // A pack that needs a newer API says so in one line.
     std::fs::write(dir.join("pack.toml"), "name = \"future\"\napi = 99\n").unwrap();
     let (reg, _) = build_registry(&options);
-    let e = reg.run_line(&session(), "nodename", &mut Vec::new()).unwrap_err().to_string();
+    let e = reg
+        .run_line(&session(), "nodename", &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert_eq!(e.lines().count(), 1);
     assert!(e.contains("needs script API 99"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -152,7 +152,7 @@ impl Sections {
             let fp = (range.offset, range.compressed_size);
             let start = usize::try_from(range.offset).map_err(|_| elf_error("offset"))?;
             let len = usize::try_from(range.compressed_size).map_err(|_| elf_error("size"))?;
-            if start.checked_add(len).map_or(true, |end| end > data.len()) {
+            if start.checked_add(len).is_none_or(|end| end > data.len()) {
                 return Err(elf_error(format!("{name} lies outside the file")));
             }
             let raw = &data[start..start + len];

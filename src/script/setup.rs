@@ -225,7 +225,10 @@ impl Shell {
             let word_like = first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             let unknown = e.message.contains("not found") || e.message.contains("Syntax error");
             if word_like && unknown && !first.is_empty() {
-                format!("{first}: command not found (nor a Rhai expression: {})", e.message)
+                format!(
+                    "{first}: command not found (nor a Rhai expression: {})",
+                    e.message
+                )
             } else {
                 e.to_string()
             }

@@ -80,7 +80,9 @@ fn pykdump_idioms_work_as_written() {
 #[test]
 fn read_errors_are_catchable_with_address_and_kind() {
     let (r, _) = run(r#"
-        try { read_u64(0xffffc90000000000 + 0x12345000) } catch (e) { `${e.kind} ${hex(e.addr)} ${e.message}` }
+        let r = "no error";
+        try { read_u64(0xffffc90000000000 + 0x12345000); } catch (e) { r = `${e.kind} ${hex(e.addr)} ${e.message}`; }
+        r
         "#);
     let r = r.unwrap();
     assert!(r.starts_with("memory 0xffffc90012345000 "), "{r}");

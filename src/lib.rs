@@ -15,6 +15,8 @@ pub mod kernel;
 pub mod memory;
 pub mod printk;
 pub mod session;
+pub mod stack;
 pub mod sysinfo;
+pub mod tasks;
 
 pub use error::{Error, Result};

@@ -8,8 +8,10 @@ use crate::session::Session;
 use std::io::Write;
 
 pub mod args;
+pub mod bt;
 pub mod help;
 pub mod log;
+pub mod ps;
 pub mod rd;
 pub mod sym;
 pub mod sys;
@@ -53,6 +55,8 @@ impl Registry {
                 Box::new(rd::Rd),
                 Box::new(sym::Sym),
                 Box::new(log::Log),
+                Box::new(ps::Ps),
+                Box::new(bt::Bt),
             ],
         }
     }

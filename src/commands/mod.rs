@@ -9,12 +9,15 @@ use std::io::Write;
 
 pub mod args;
 pub mod bt;
+pub mod foreach;
 pub mod help;
 pub mod log;
 pub mod ps;
 pub mod rd;
+pub mod runq;
 pub mod sym;
 pub mod sys;
+pub mod task;
 
 pub use args::{parse_address, split_line, Opts};
 
@@ -57,6 +60,9 @@ impl Registry {
                 Box::new(log::Log),
                 Box::new(ps::Ps),
                 Box::new(bt::Bt),
+                Box::new(task::Task),
+                Box::new(foreach::Foreach),
+                Box::new(runq::Runq),
             ],
         }
     }

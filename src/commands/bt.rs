@@ -213,7 +213,7 @@ fn search_exceptions(session: &Session, t: &TaskInfo, out: &mut dyn Write) -> Re
     let words = read_stack(session, base);
     let val = |i: usize| words.get(i).and_then(|w| w.1);
     let mut found = false;
-    for i in 0..words.len().saturating_sub(21) {
+    for i in 0..(words.len() + 1).saturating_sub(21) {
         let (Some(ip), Some(cs), Some(flags), Some(ss)) =
             (val(i + 16), val(i + 17), val(i + 18), val(i + 20))
         else {

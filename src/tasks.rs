@@ -802,38 +802,130 @@ fn parse_kernel_orc(s: &Session) -> Result<(OrcTable, (u64, u64))> {
     Ok((table, text))
 }
 
-/// Kernel ORC plus module address ranges (which have no ORC data here yet: their frames are
-/// unwound with the frame-pointer fallback).
-struct SessionOrc<'a> {
-    kernel: &'a KernelOrcRef,
+/// The ORC table of one loaded module, in runtime addresses.
+#[derive(Debug, Clone)]
+pub struct ModuleOrc {
+    /// Module name.
+    pub name: String,
+    /// Text range `[start, end)`.
+    pub text: (u64, u64),
+    /// Its table.
+    pub table: OrcTable,
 }
 
-/// An `Arc`-shared kernel ORC table with this session's slide (cheap to clone).
+/// Kernel ORC (link-time addresses, shared per vmlinux) with this dump's KASLR slide, plus
+/// the ORC tables of the loaded modules (read from `mod->arch.orc_unwind*`).
 #[derive(Debug, Clone)]
 pub struct KernelOrcRef {
     table: Arc<(OrcTable, (u64, u64))>,
     slide: u64,
+    modules: Arc<Vec<ModuleOrc>>,
 }
 
-impl OrcSource for SessionOrc<'_> {
-    fn orc_for(&self, ip: u64) -> Option<OrcEntry> {
-        let link = ip.wrapping_sub(self.kernel.slide);
-        let (lo, hi) = self.kernel.table.1;
-        if link < lo || link >= hi {
-            return None;
-        }
-        self.kernel.table.0.lookup(link).copied()
+impl KernelOrcRef {
+    /// The loaded modules' ORC tables.
+    pub fn modules(&self) -> &[ModuleOrc] {
+        &self.modules
     }
 }
 
-/// Shared, cached kernel ORC for the session.
+impl OrcSource for KernelOrcRef {
+    fn orc_for(&self, ip: u64) -> Option<OrcEntry> {
+        let link = ip.wrapping_sub(self.slide);
+        let (lo, hi) = self.table.1;
+        if link >= lo && link < hi {
+            return self.table.0.lookup(link).copied();
+        }
+        self.modules
+            .iter()
+            .find(|m| ip >= m.text.0 && ip < m.text.1)
+            .and_then(|m| m.table.lookup(ip).copied())
+    }
+}
+
+/// Most modules walked (loop protection).
+const MAX_MODULES: usize = 10_000;
+
+/// Reads the ORC tables of every loaded module. Kernels before 6.4 describe module text
+/// with `core_layout` (`base`, `text_size`); 6.4 replaced it with `mem[MOD_TEXT]`
+/// (`base`, `size`). A module whose tables cannot be read is skipped (its frames fall back to
+/// frame pointers).
+pub fn module_orcs(s: &Session) -> Vec<ModuleOrc> {
+    let mut out = Vec::new();
+    let Some(head) = s.symbol_addr("modules") else {
+        return out;
+    };
+    let off = |p: &str| s.offset_of("struct module", p).ok();
+    let (Some(list), Some(name_off), Some(num), Some(ips), Some(orcs)) = (
+        off("list"),
+        off("name"),
+        off("arch.num_orcs"),
+        off("arch.orc_unwind_ip"),
+        off("arch.orc_unwind"),
+    ) else {
+        return out;
+    };
+    let text = match (off("core_layout.base"), off("core_layout.text_size")) {
+        (Some(b), Some(t)) => Some((b, t, 4u64)),
+        _ => match (off("mem[0].base"), off("mem[0].size")) {
+            (Some(b), Some(t)) => Some((b, t, 4u64)),
+            _ => None,
+        },
+    };
+    let Some((base_off, size_off, size_width)) = text else {
+        return out;
+    };
+    let (major, minor) = kernel_version(s).unwrap_or((6, 1));
+    let layout = OrcLayout::for_version(major, minor);
+    let mut node = s.read_u64(Kva(head)).unwrap_or(head);
+    let mut seen = HashSet::new();
+    while node != head && node != 0 && out.len() < MAX_MODULES && seen.insert(node) {
+        let m = node.wrapping_sub(list);
+        let next = s.read_u64(Kva(node)).unwrap_or(head);
+        let read = || -> Option<ModuleOrc> {
+            let n = s.read_u32(Kva(m + num)).ok()? as usize;
+            let ip_at = s.read_u64(Kva(m + ips)).ok()?;
+            let orc_at = s.read_u64(Kva(m + orcs)).ok()?;
+            let base = s.read_u64(Kva(m + base_off)).ok()?;
+            let size = if size_width == 4 {
+                u64::from(s.read_u32(Kva(m + size_off)).ok()?)
+            } else {
+                s.read_u64(Kva(m + size_off)).ok()?
+            };
+            if n == 0 || n > 1 << 22 {
+                return None;
+            }
+            let ip_bytes = s.read_vec(Kva(ip_at), n.checked_mul(4)?).ok()?;
+            let orc_bytes = s
+                .read_vec(Kva(orc_at), n.checked_mul(crate::arch::x86_64::orc::ORC_ENTRY_SIZE)?)
+                .ok()?;
+            let table = OrcTable::parse(ip_at, &ip_bytes, &orc_bytes, layout).ok()?;
+            Some(ModuleOrc {
+                name: s.read_cstring(Kva(m + name_off), 56).unwrap_or_default(),
+                text: (base, base.checked_add(size)?),
+                table,
+            })
+        };
+        if let Some(mo) = read() {
+            out.push(mo);
+        }
+        node = next;
+    }
+    out
+}
+
+/// Shared, cached kernel ORC for the session, with the modules' tables.
 pub fn kernel_orc_ref(s: &Session) -> Result<KernelOrcRef> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<(OrcTable, (u64, u64))>>>> = OnceLock::new();
-    let key = vmlinux_key(s);
-    let table = cache(&CACHE, key, || parse_kernel_orc(s))?;
+    static MODS: OnceLock<Mutex<HashMap<String, Arc<Vec<ModuleOrc>>>>> = OnceLock::new();
+    let table = cache(&CACHE, vmlinux_key(s), || parse_kernel_orc(s))?;
+    // Module tables depend on the dump (load addresses), not only on the vmlinux.
+    let dump_key = format!("{}|{}", vmlinux_key(s), s.dump().path().display());
+    let modules = cache(&MODS, dump_key, || Ok(module_orcs(s)))?;
     Ok(KernelOrcRef {
         table,
         slide: s.kaslr_offset(),
+        modules,
     })
 }
 
@@ -1026,8 +1118,7 @@ pub fn stack_trace_with(
     let regions = stack_regions(s, task);
     let region_of = |a: u64| regions.iter().position(|r| r.contains(a));
     let same = |a: u64, b: u64| region_of(a).is_some() && region_of(a) == region_of(b);
-    let src = SessionOrc { kernel: orc };
-    let raw = unwind::unwind(s, &src, start, &same);
+    let raw = unwind::unwind(s, orc, start, &same);
     Ok(StackTrace::from_unwound(raw, &KernelSymbols(s), &regions))
 }
 

@@ -157,7 +157,9 @@ impl StackTrace {
 
     /// Whether a frame's function is `name`.
     pub fn has_func(&self, name: &str) -> bool {
-        self.frames.iter().any(|f| f.symbol.as_deref() == Some(name))
+        self.frames
+            .iter()
+            .any(|f| f.symbol.as_deref() == Some(name))
     }
 
     /// Function names, innermost first (`None` for unknown code).

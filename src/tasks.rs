@@ -161,7 +161,8 @@ impl TaskState {
             TaskState::Parked,
             TaskState::New,
         ];
-        all.into_iter().find(|s| s.code().eq_ignore_ascii_case(code))
+        all.into_iter()
+            .find(|s| s.code().eq_ignore_ascii_case(code))
     }
 
     /// The state letter of `/proc/PID/stat` that corresponds.
@@ -763,17 +764,20 @@ pub fn task_args(
 
 /// The kernel's release `major.minor` from `init_uts_ns` or VMCOREINFO.
 pub fn kernel_version(s: &Session) -> Option<(u32, u32)> {
-    let rel = crate::sysinfo::utsname(s)
-        .map(|u| u.release)
-        .or_else(|| {
-            s.dump()
-                .vmcoreinfo()
-                .and_then(|v| v.get("OSRELEASE"))
-                .map(str::to_string)
-        })?;
+    let rel = crate::sysinfo::utsname(s).map(|u| u.release).or_else(|| {
+        s.dump()
+            .vmcoreinfo()
+            .and_then(|v| v.get("OSRELEASE"))
+            .map(str::to_string)
+    })?;
     let mut it = rel.split(|c: char| !c.is_ascii_digit());
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
+
+/// A kernel ORC table (link-time addresses) with its text range, shared per vmlinux.
+type SharedOrc = Arc<(OrcTable, (u64, u64))>;
+/// A cache of values keyed by vmlinux (or dump) identity.
+type Cache<T> = OnceLock<Mutex<HashMap<String, T>>>;
 
 /// Parses the kernel image's ORC table (link-time addresses) and its text range.
 fn parse_kernel_orc(s: &Session) -> Result<(OrcTable, (u64, u64))> {
@@ -817,7 +821,7 @@ pub struct ModuleOrc {
 /// the ORC tables of the loaded modules (read from `mod->arch.orc_unwind*`).
 #[derive(Debug, Clone)]
 pub struct KernelOrcRef {
-    table: Arc<(OrcTable, (u64, u64))>,
+    table: SharedOrc,
     slide: u64,
     modules: Arc<Vec<ModuleOrc>>,
 }
@@ -897,7 +901,10 @@ pub fn module_orcs(s: &Session) -> Vec<ModuleOrc> {
             }
             let ip_bytes = s.read_vec(Kva(ip_at), n.checked_mul(4)?).ok()?;
             let orc_bytes = s
-                .read_vec(Kva(orc_at), n.checked_mul(crate::arch::x86_64::orc::ORC_ENTRY_SIZE)?)
+                .read_vec(
+                    Kva(orc_at),
+                    n.checked_mul(crate::arch::x86_64::orc::ORC_ENTRY_SIZE)?,
+                )
                 .ok()?;
             let table = OrcTable::parse(ip_at, &ip_bytes, &orc_bytes, layout).ok()?;
             Some(ModuleOrc {
@@ -916,8 +923,8 @@ pub fn module_orcs(s: &Session) -> Vec<ModuleOrc> {
 
 /// Shared, cached kernel ORC for the session, with the modules' tables.
 pub fn kernel_orc_ref(s: &Session) -> Result<KernelOrcRef> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<(OrcTable, (u64, u64))>>>> = OnceLock::new();
-    static MODS: OnceLock<Mutex<HashMap<String, Arc<Vec<ModuleOrc>>>>> = OnceLock::new();
+    static CACHE: Cache<SharedOrc> = OnceLock::new();
+    static MODS: Cache<Arc<Vec<ModuleOrc>>> = OnceLock::new();
     let table = cache(&CACHE, vmlinux_key(s), || parse_kernel_orc(s))?;
     // Module tables depend on the dump (load addresses), not only on the vmlinux.
     let dump_key = format!("{}|{}", vmlinux_key(s), s.dump().path().display());

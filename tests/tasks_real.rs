@@ -82,9 +82,21 @@ fn check_ps(scenario: &str, dump: &str) {
         // A kernel thread's /proc name is its full name (kthread->full_name, 5.17+) where
         // task_struct.comm is cut at TASK_COMM_LEN - 1 = 15 bytes.
         let truncated = t.is_kthread() && t.comm.len() == 15 && comm.starts_with(t.comm.as_str());
-        assert!(t.comm == comm || kworker_suffix || truncated, "{dump}: comm of {pid}: {} vs {comm}", t.comm);
-        assert_eq!(u64::from(t.tgid), p["tgid"].as_u64().expect("tgid"), "{dump}: tgid of {pid}");
-        assert_eq!(u64::from(t.ppid), p["ppid"].as_u64().expect("ppid"), "{dump}: ppid of {pid}");
+        assert!(
+            t.comm == comm || kworker_suffix || truncated,
+            "{dump}: comm of {pid}: {} vs {comm}",
+            t.comm
+        );
+        assert_eq!(
+            u64::from(t.tgid),
+            p["tgid"].as_u64().expect("tgid"),
+            "{dump}: tgid of {pid}"
+        );
+        assert_eq!(
+            u64::from(t.ppid),
+            p["ppid"].as_u64().expect("ppid"),
+            "{dump}: ppid of {pid}"
+        );
         let want = crash_code(p["state"].as_str().expect("state"));
         if *pid == listing_pid {
             // The task that wrote the listing was running (R) while it read /proc; by the
@@ -138,10 +150,14 @@ fn ps_options() {
     assert!(summary.contains("  UN: 2\n"), "{summary}");
     let m = run(&s, "ps -m dd");
     assert_eq!(m.lines().count(), 2);
-    assert!(m.lines().all(|l| l.starts_with("[0 00:00:") && l.contains("[UN]")));
+    assert!(m
+        .lines()
+        .all(|l| l.starts_with("[0 00:00:") && l.contains("[UN]")));
     let p = run(&s, "ps -p 169");
     assert_eq!(
-        p.lines().map(|l| l.split("TASK").next().unwrap_or("").trim_end().to_string()).collect::<Vec<_>>(),
+        p.lines()
+            .map(|l| l.split("TASK").next().unwrap_or("").trim_end().to_string())
+            .collect::<Vec<_>>(),
         vec!["PID: 0", " PID: 1", "  PID: 169"]
     );
     let k = run(&s, "ps -k");
@@ -184,7 +200,10 @@ fn check_d_state(dump: &str, scenario: &str) {
                 "{dump}: pid {pid}: {want} missing or out of order in {ours:?}"
             );
         }
-        assert_eq!(trace.frames.first().and_then(|f| f.symbol.as_deref()), Some("__schedule"));
+        assert_eq!(
+            trace.frames.first().and_then(|f| f.symbol.as_deref()),
+            Some("__schedule")
+        );
         checked += 1;
     }
     assert_eq!(checked, 2, "two dd processes are in D state");
@@ -213,10 +232,17 @@ fn bt_a_on_the_panic_dump() {
         .find(|b| b.starts_with("PID: 1 "))
         .unwrap_or_else(|| panic!("no PID 1 in {out}"));
     assert!(panic.contains("CPU: 1 "));
-    for f in ["] panic at ", "] sysrq_handle_crash at ", "] ksys_write at "] {
+    for f in [
+        "] panic at ",
+        "] sysrq_handle_crash at ",
+        "] ksys_write at ",
+    ] {
         assert!(panic.contains(f), "{f} missing in {panic}");
     }
-    assert!(panic.contains("CS: 0033  SS: 002b"), "user-mode syscall frame: {panic}");
+    assert!(
+        panic.contains("CS: 0033  SS: 002b"),
+        "user-mode syscall frame: {panic}"
+    );
     assert!(!panic.contains("WARNING"), "{panic}");
     // CPU 0 was stopped by the panic IPI: it unwinds from the IRQ stack through the
     // interrupted idle loop to the start of the kernel.
@@ -224,7 +250,13 @@ fn bt_a_on_the_panic_dump() {
         .iter()
         .find(|b| b.contains("CPU: 0 "))
         .unwrap_or_else(|| panic!("no CPU 0 in {out}"));
-    for f in ["stop_this_cpu", "--- <IRQ stack> ---", "[exception RIP: ", "do_idle", "start_kernel"] {
+    for f in [
+        "stop_this_cpu",
+        "--- <IRQ stack> ---",
+        "[exception RIP: ",
+        "do_idle",
+        "start_kernel",
+    ] {
         assert!(cpu0.contains(f), "{f} missing in {cpu0}");
     }
     assert!(!cpu0.contains("WARNING"), "{cpu0}");
@@ -236,7 +268,11 @@ fn bt_a_on_the_panic_dump() {
 fn bt_options_run() {
     let s = open("live.elf");
     let f = run(&s, "bt -f 169");
-    assert!(f.lines().any(|l| l.starts_with("    ffff") && l.contains(": ")), "{f}");
+    assert!(
+        f.lines()
+            .any(|l| l.starts_with("    ffff") && l.contains(": ")),
+        "{f}"
+    );
     let t = run(&s, "bt -t 169");
     assert!(t.contains("] submit_bio_wait at "), "{t}");
     let e = run(&s, "bt -e 169");
@@ -269,7 +305,11 @@ fn drgn_traces(dump: &Path) -> HashMap<u64, Vec<DrgnFrame>> {
         .arg(&script)
         .output()
         .expect("cannot run drgn");
-    assert!(out.status.success(), "drgn failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "drgn failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("drgn JSON");
     let obj = v.as_object().expect("object");
     obj.iter()
@@ -319,7 +359,11 @@ fn check_drgn(dump: &str) -> f64 {
     let s = open(dump);
     let list: TaskList = tasks::task_list(&s).expect("task list");
     let theirs = drgn_traces(&common::fixture(dump));
-    assert_eq!(theirs.len(), list.tasks.len(), "{dump}: drgn and rkdump see different task counts");
+    assert_eq!(
+        theirs.len(),
+        list.tasks.len(),
+        "{dump}: drgn and rkdump see different task counts"
+    );
     let (mut matched, mut total) = (0usize, 0usize);
     let mut report = Vec::new();
     for t in &list.tasks {
@@ -353,7 +397,11 @@ fn check_drgn(dump: &str) -> f64 {
     for r in &report {
         eprintln!("  {r}");
     }
-    assert!(pct >= 98.0, "{dump}: only {pct:.2}% agreement with drgn:\n{}", report.join("\n"));
+    assert!(
+        pct >= 98.0,
+        "{dump}: only {pct:.2}% agreement with drgn:\n{}",
+        report.join("\n")
+    );
     pct
 }
 

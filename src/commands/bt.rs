@@ -333,7 +333,9 @@ fn run_one(
     }
     if o.has("r") {
         let Some(base) = stack_base(session, t) else {
-            return Err(Error::Usage("bt: cannot read the task's stack pointer".into()));
+            return Err(Error::Usage(
+                "bt: cannot read the task's stack pointer".into(),
+            ));
         };
         let words = read_stack(session, base);
         for pair in words.chunks(2) {

@@ -400,10 +400,17 @@ impl Regex {
     /// Whether the pattern matches anywhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
         let chars: Vec<char> = text.chars().collect();
-        self.alts.iter().zip(&self.anchored).any(|(atoms, &(s, e))| {
-            let starts: Vec<usize> = if s { vec![0] } else { (0..=chars.len()).collect() };
-            starts.into_iter().any(|i| Self::m(atoms, &chars[i..], e))
-        })
+        self.alts
+            .iter()
+            .zip(&self.anchored)
+            .any(|(atoms, &(s, e))| {
+                let starts: Vec<usize> = if s {
+                    vec![0]
+                } else {
+                    (0..=chars.len()).collect()
+                };
+                starts.into_iter().any(|i| Self::m(atoms, &chars[i..], e))
+            })
     }
 
     fn m(atoms: &[(Atom, Rep)], text: &[char], end: bool) -> bool {

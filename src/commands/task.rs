@@ -61,7 +61,9 @@ impl Command for Task {
             let f = TaskFilter::parse(w)?;
             let hits: Vec<&TaskInfo> = list.tasks.iter().filter(|t| f.matches(t)).collect();
             if hits.is_empty() {
-                return Err(Error::Usage(format!("task: invalid task or pid value: {w}")));
+                return Err(Error::Usage(format!(
+                    "task: invalid task or pid value: {w}"
+                )));
             }
             sel.extend(hits);
         }

@@ -146,7 +146,9 @@ impl OrcEntry {
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum OrcError {
     /// The two sections disagree on the number of entries.
-    #[error("ORC tables disagree: {ips} IPs in .orc_unwind_ip but {entries} entries in .orc_unwind")]
+    #[error(
+        "ORC tables disagree: {ips} IPs in .orc_unwind_ip but {entries} entries in .orc_unwind"
+    )]
     CountMismatch {
         /// Entries in the IP table.
         ips: usize,

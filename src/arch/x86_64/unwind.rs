@@ -7,8 +7,7 @@
 
 use super::orc::{
     OrcEntry, OrcTable, OrcType, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_DI, ORC_REG_DX,
-    ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_SP_INDIRECT,
-    ORC_REG_UNDEFINED,
+    ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_SP_INDIRECT, ORC_REG_UNDEFINED,
 };
 use crate::addr::Kva;
 use crate::memory::{MemoryReader, ReadExt};
@@ -434,12 +433,7 @@ fn step(
             Some(v) => st.bp = v,
             None => return Step::Fail(format!("cannot read the saved bp near {:#x}", st.bp)),
         },
-        other => {
-            return Step::Fail(format!(
-                "unknown ORC bp_reg {other} at {:#x}",
-                frame.pc
-            ))
-        }
+        other => return Step::Fail(format!("unknown ORC bp_reg {other} at {:#x}", frame.pc)),
     }
     // Loop check (as the kernel's): on one stack, a call frame must move up.
     if e.kind == OrcType::Call && same_stack(prev_sp, trust_sp) && trust_sp <= prev_sp {
@@ -532,10 +526,10 @@ mod tests {
         m.write(stack, &[0u8; 0x400]);
         // Frame 0: in B at sp = stack + 0x10; CFA = sp + 8 → return address at stack + 0x10.
         m.write_u64(stack + 0x10, TEXT + 0x1010); // into A
-        // A: sp = stack + 0x18, CFA = sp + 32 = stack + 0x38; ret at +0x30, bp at +0x28.
+                                                  // A: sp = stack + 0x18, CFA = sp + 32 = stack + 0x38; ret at +0x30, bp at +0x28.
         m.write_u64(stack + 0x28, 0x1111);
         m.write_u64(stack + 0x30, TEXT + 0x3005); // into E
-        // E: pt_regs at CFA = stack + 0x38 (21 words); interrupted in C with bp chain.
+                                                  // E: pt_regs at CFA = stack + 0x38 (21 words); interrupted in C with bp chain.
         let regs = stack + 0x38;
         let frame_bp = stack + 0x200;
         let mut w = [0u64; PT_REGS_WORDS];

@@ -600,4 +600,123 @@ mod tests {
         assert_eq!(r.frames.len(), 1);
         assert_eq!(r.warnings.len(), 1);
     }
+
+    /// IRQ entry: a stub at 0x…4000 whose CFA is `*sp` (ORC_REG_SP_INDIRECT, the saved
+    /// previous stack pointer at the IRQ stack's top) and whose frame below is an IRET frame
+    /// (ORC_TYPE_REGS_PARTIAL).
+    struct Irq;
+    impl OrcSource for Irq {
+        fn orc_for(&self, ip: u64) -> Option<OrcEntry> {
+            let w = |sp_reg: u8, ty: u16| (u16::from(sp_reg) | ty << 8).to_le_bytes();
+            let raw = match ip.wrapping_sub(TEXT) {
+                // On the IRQ stack: CFA = *sp + 0, a call frame.
+                0x4000..=0x4fff => {
+                    let b = w(ORC_REG_SP_INDIRECT, 0);
+                    [0, 0, 0, 0, b[0], b[1]]
+                }
+                // Entry code: an IRET frame at CFA = sp + 8.
+                0x6000..=0x6fff => {
+                    let b = w(ORC_REG_SP, 2);
+                    [8, 0, 0, 0, b[0], b[1]]
+                }
+                // Interrupted idle function, ends the stack (pre-6.4 end bit).
+                0x7000..=0x7fff => {
+                    let v: u16 = 1 << 8 | 1 << 10;
+                    let b = v.to_le_bytes();
+                    [0, 0, 0, 0, b[0], b[1]]
+                }
+                _ => return None,
+            };
+            Some(OrcEntry::decode(raw, OrcLayout::Pre6_4))
+        }
+    }
+
+    #[test]
+    fn switches_from_the_irq_stack_and_reads_iret_frames() {
+        let mut m = MockMemory::new();
+        let irq = 0xffff_c900_0010_0000u64;
+        let task = 0xffff_c900_0020_0000u64;
+        m.write(irq, &[0u8; 0x100]);
+        m.write(task, &[0u8; 0x100]);
+        // On the IRQ stack at irq + 0x40: its top word holds the task stack pointer.
+        m.write_u64(irq + 0x40, task + 0x20);
+        // Task stack: return address into the entry code at CFA - 8.
+        m.write_u64(task + 0x18, TEXT + 0x6010);
+        // Entry code: sp = task + 0x20, CFA = sp + 8 = task + 0x28 holds the IRET frame.
+        let iret = [TEXT + 0x7004, 0x10, 0x246, task + 0x80, 0x18];
+        for (i, v) in iret.iter().enumerate() {
+            m.write_u64(task + 0x28 + i as u64 * 8, *v);
+        }
+        let start = UnwindStart {
+            ip: TEXT + 0x4008,
+            sp: irq + 0x40,
+            bp: 0,
+            regs: None,
+            slot: irq + 0x40,
+            signal: true,
+        };
+        let r = unwind(&m, &Irq, start, &|a, b| (a >> 20) == (b >> 20));
+        let pcs: Vec<u64> = r.frames.iter().map(|f| f.pc - TEXT).collect();
+        assert_eq!(pcs, vec![0x4008, 0x6010, 0x7004], "{:?}", r.warnings);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        let ex = r.frames[1].exception.expect("IRET frame");
+        assert!(ex.partial);
+        assert_eq!(ex.addr, task + 0x28 - IRET_FRAME_OFFSET);
+        assert_eq!(ex.regs.sp, task + 0x80);
+        assert!(r.frames[2].signal, "an interrupted pc is looked up as is");
+    }
+
+    #[test]
+    fn a_cpu_stopped_in_user_mode_gives_its_registers() {
+        let m = MockMemory::new();
+        let regs = PtRegs {
+            ip: 0x40_1000,
+            sp: 0x7fff_0000,
+            cs: 0x33,
+            ss: 0x2b,
+            ..PtRegs::default()
+        };
+        let start = UnwindStart {
+            ip: regs.ip,
+            sp: regs.sp,
+            bp: 0,
+            regs: Some(regs),
+            slot: regs.sp,
+            signal: true,
+        };
+        let r = unwind(&m, &Fake, start, &|_, _| true);
+        assert_eq!(r.frames.len(), 1);
+        assert!(r.warnings.is_empty());
+        assert_eq!(r.frames[0].exception.map(|e| e.regs.cs), Some(0x33));
+    }
+
+    #[test]
+    fn the_loop_check_stops_a_cycle() {
+        // ORC data that puts the CFA below sp (sp - 8): the stack would go backwards.
+        struct Down;
+        impl OrcSource for Down {
+            fn orc_for(&self, _ip: u64) -> Option<OrcEntry> {
+                let b = u16::from(ORC_REG_SP).to_le_bytes();
+                Some(OrcEntry::decode(
+                    [0xf8, 0xff, 0, 0, b[0], b[1]],
+                    OrcLayout::Pre6_4,
+                ))
+            }
+        }
+        let mut m = MockMemory::new();
+        let stack = 0xffff_c900_0000_0000u64;
+        m.write(stack, &[0u8; 0x100]);
+        m.write_u64(stack + 0x70, TEXT + 0x1000);
+        let start = UnwindStart {
+            ip: TEXT + 0x1000,
+            sp: stack + 0x80,
+            bp: 0,
+            regs: None,
+            slot: stack + 0x80,
+            signal: true,
+        };
+        let r = unwind(&m, &Down, start, &|_, _| true);
+        assert_eq!(r.frames.len(), 1);
+        assert!(r.warnings[0].contains("backwards"), "{:?}", r.warnings);
+    }
 }

@@ -18,6 +18,8 @@ pub mod printk;
 pub mod repl;
 pub mod script;
 pub mod session;
+pub mod stack;
 pub mod sysinfo;
+pub mod tasks;
 
 pub use error::{Error, Result};

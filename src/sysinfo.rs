@@ -7,8 +7,6 @@ use crate::addr::Kva;
 use crate::memory::ReadExt;
 use crate::session::Session;
 
-/// Most tasks a list walk visits before it stops (loop protection).
-const MAX_TASKS: usize = 4_000_000;
 /// Candidate values of `CONFIG_HZ`.
 const HZ_CANDIDATES: [u64; 4] = [100, 250, 300, 1000];
 /// `FSHIFT` of the load-average fixed-point numbers.
@@ -232,70 +230,9 @@ pub fn online_cpus(s: &Session) -> Option<u64> {
         .or_else(|| Some(s.dump().cpus().len() as u64).filter(|&n| n > 0))
 }
 
-/// Addresses of every task: each thread of each thread group on `init_task.tasks`
-/// (`signal->thread_head` with `thread_node`), plus the idle task of each other CPU.
+/// Addresses of every task (threads and idle tasks included); see [`crate::tasks::task_addresses`].
 pub fn task_addresses(s: &Session) -> Option<Vec<u64>> {
-    let init = s.symbol_addr("init_task")?;
-    let tasks_off = s.offset_of("struct task_struct", "tasks").ok()?;
-    let signal_off = s.offset_of("struct task_struct", "signal").ok()?;
-    let thread_node_off = s.offset_of("struct task_struct", "thread_node").ok()?;
-    let thread_head_off = s.offset_of("struct signal_struct", "thread_head").ok()?;
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut leader = init;
-    loop {
-        if !seen.insert(leader) || out.len() > MAX_TASKS {
-            break;
-        }
-        // Threads of this group; the idle task (init_task) has its own signal struct too.
-        let mut group = Vec::new();
-        if let Ok(signal) = s.read_u64(Kva(leader + signal_off)) {
-            let head = signal + thread_head_off;
-            let mut node = s.read_u64(Kva(head)).unwrap_or(head);
-            while node != head && group.len() < MAX_TASKS {
-                let t = node.wrapping_sub(thread_node_off);
-                if group.contains(&t) {
-                    break;
-                }
-                group.push(t);
-                match s.read_u64(Kva(node)) {
-                    Ok(n) => node = n,
-                    Err(_) => break,
-                }
-            }
-        }
-        if !group.contains(&leader) {
-            group.insert(0, leader);
-        }
-        out.extend(group);
-        match s.read_u64(Kva(leader + tasks_off)) {
-            Ok(next) => {
-                let t = next.wrapping_sub(tasks_off);
-                if t == init {
-                    break;
-                }
-                leader = t;
-            }
-            Err(_) => break,
-        }
-    }
-    // Idle tasks of the other CPUs are not on the task list.
-    if let (Ok(curr_off), Ok(idle_off)) = (
-        s.offset_of("struct rq", "curr"),
-        s.offset_of("struct rq", "idle"),
-    ) {
-        let _ = curr_off;
-        for cpu in 1..s.per_cpu_offsets().len() {
-            if let Some(rq) = s.per_cpu_addr("runqueues", cpu) {
-                if let Ok(idle) = s.read_u64(Kva(rq + idle_off)) {
-                    if idle != 0 && idle != init && !out.contains(&idle) {
-                        out.push(idle);
-                    }
-                }
-            }
-        }
-    }
-    Some(out)
+    crate::tasks::task_addresses(s).ok()
 }
 
 /// Memory size: the pages present in every NUMA node (`node_data[]`), else the dump's RAM.

@@ -8,13 +8,18 @@ use crate::session::Session;
 use std::io::Write;
 
 pub mod args;
+pub mod bt;
 pub mod data;
+pub mod foreach;
 pub mod help;
 pub mod log;
 pub mod pipe;
+pub mod ps;
 pub mod rd;
+pub mod runq;
 pub mod sym;
 pub mod sys;
+pub mod task;
 
 pub use args::{parse_address, split_line, Opts};
 pub use data::Data;
@@ -64,6 +69,11 @@ impl Registry {
                 Box::new(rd::Rd),
                 Box::new(sym::Sym),
                 Box::new(log::Log),
+                Box::new(ps::Ps),
+                Box::new(bt::Bt),
+                Box::new(task::Task),
+                Box::new(foreach::Foreach),
+                Box::new(runq::Runq),
             ],
         }
     }

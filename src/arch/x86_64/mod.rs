@@ -2,7 +2,9 @@
 //!
 //! Facts from the kernel's `Documentation/arch/x86/x86_64/mm.rst` and `page_64_types.h`.
 
+pub mod orc;
 pub mod paging;
+pub mod unwind;
 
 pub use paging::{Layout, Paging};
 

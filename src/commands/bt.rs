@@ -1,0 +1,405 @@
+//! `bt`: the kernel backtrace of a task, in crash's layout (` #0 [sp] func at pc`, exception
+//! frames printed as registers under the frame that saved them), with `-a`, `-p`, `-c`,
+//! `-f`, `-s`, `-x`, `-t`, `-T`, `-e`, `-r`.
+
+use super::ps::{task_header, TaskFilter};
+use super::{Command, Opts};
+use crate::addr::Kva;
+use crate::error::{Error, Result};
+use crate::memory::ReadExt;
+use crate::session::Session;
+use crate::stack::{ExceptionFrame, PtRegs, StackKind, StackTrace};
+use crate::tasks::{self, KernelOrcRef, KernelSymbols, TaskInfo, TaskList, THREAD_SIZE};
+use std::io::Write;
+
+/// The `bt` command.
+pub struct Bt;
+
+const USAGE: &str = "\
+bt [-a | -p | -c CPU | PID | TASK]... [-f] [-s] [-x] [-t | -T] [-e] [-r]
+  (no argument)  the panic task, else the task running on CPU 0
+  PID | TASK     the task with this PID or task_struct address
+  -a             the active task of every CPU
+  -p             the panic task
+  -c CPU         the active task of CPU (a list: 0,2-3)
+  -f             show the stack words of each frame
+  -s             show symbol+offset for each frame (decimal; hex with -x)
+  -x             hexadecimal offsets
+  -t             text symbols found on the stack, from the stack pointer up
+  -T             text symbols found on the whole stack
+  -e             search the stack for exception frames (struct pt_regs)
+  -r             the raw stack, two words a line, symbols shown
+  (-l, file and line, is not available yet)";
+
+fn cpu_list(spec: &str) -> Result<Vec<usize>> {
+    let bad = || Error::Usage(format!("bt: invalid CPU list {spec}"));
+    let mut out = Vec::new();
+    for part in spec.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (usize, usize) =
+                    (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                out.extend(a..=b);
+            }
+            None => out.push(part.parse().map_err(|_| bad())?),
+        }
+    }
+    Ok(out)
+}
+
+/// Prints `struct pt_regs` as crash does under an exception frame.
+pub fn print_regs(
+    session: &Session,
+    ex: &ExceptionFrame,
+    out: &mut dyn Write,
+    indent: &str,
+) -> Result<()> {
+    let r: &PtRegs = &ex.regs;
+    if !r.user_mode() {
+        let name = KernelSymbols(session)
+            .0
+            .symbol_at(r.ip)
+            .map(|(s, off)| {
+                if off == 0 {
+                    s.name.clone()
+                } else {
+                    format!("{}+{off}", s.name)
+                }
+            })
+            .unwrap_or_else(|| format!("{:x}", r.ip));
+        writeln!(out, "{indent}[exception RIP: {name}]")?;
+    }
+    writeln!(
+        out,
+        "{indent}RIP: {:016x}  RSP: {:016x}  RFLAGS: {:08x}",
+        r.ip, r.sp, r.flags
+    )?;
+    if !ex.partial {
+        let rows = [
+            [("RAX", r.ax), ("RBX", r.bx), ("RCX", r.cx)],
+            [("RDX", r.dx), ("RSI", r.si), ("RDI", r.di)],
+            [("RBP", r.bp), ("R8", r.r8), ("R9", r.r9)],
+            [("R10", r.r10), ("R11", r.r11), ("R12", r.r12)],
+        ];
+        for row in rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|(n, v)| format!("{n:>3}: {v:016x}"))
+                .collect();
+            writeln!(out, "{indent}{}", cells.join("  "))?;
+        }
+        writeln!(
+            out,
+            "{indent}R13: {:016x}  R14: {:016x}  R15: {:016x}",
+            r.r13, r.r14, r.r15
+        )?;
+        writeln!(
+            out,
+            "{indent}ORIG_RAX: {:016x}  CS: {:04x}  SS: {:04x}",
+            r.orig_ax, r.cs, r.ss
+        )?;
+    } else {
+        writeln!(out, "{indent}CS: {:04x}  SS: {:04x}", r.cs, r.ss)?;
+    }
+    Ok(())
+}
+
+struct Style {
+    frame_data: bool,
+    sym_off: bool,
+    hex: bool,
+}
+
+/// Prints one task's trace in crash's layout.
+fn print_trace(
+    session: &Session,
+    t: &TaskInfo,
+    trace: &StackTrace,
+    style: &Style,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut n = 0usize;
+    let mut skip_next = false;
+    let frames = &trace.frames;
+    for (i, f) in frames.iter().enumerate() {
+        if skip_next {
+            // The interrupted function of an exception frame is shown as `[exception RIP]`.
+            skip_next = false;
+            continue;
+        }
+        if i > 0 {
+            if let Some(prev) = frames.get(i - 1) {
+                if prev.stack != f.stack && prev.stack != StackKind::Unknown {
+                    writeln!(out, "--- <{}> ---", prev.stack.label())?;
+                }
+            }
+        }
+        let name = if style.sym_off {
+            match &f.symbol {
+                Some(s) if style.hex => format!("{s}+{:#x}", f.offset),
+                Some(s) => format!("{s}+{}", f.offset),
+                None => format!("{:x}", f.pc),
+            }
+        } else {
+            f.symbol.clone().unwrap_or_else(|| format!("{:x}", f.pc))
+        };
+        let num = format!("#{n}");
+        writeln!(out, "{num:>3} [{:016x}] {name} at {:016x}", f.sp, f.pc)?;
+        n += 1;
+        if let Some(ex) = &f.exception {
+            print_regs(session, ex, out, "    ")?;
+            if !ex.regs.user_mode() && i + 1 < frames.len() {
+                skip_next = true;
+            }
+        }
+        if style.frame_data {
+            if let Some(next) = frames.get(i + 1 + usize::from(skip_next)) {
+                let (lo, hi) = (f.sp.wrapping_add(8), next.sp);
+                if hi > lo && hi - lo <= 0x2000 {
+                    let mut at = lo;
+                    while at < hi {
+                        let mut line = format!("    {at:016x}: ");
+                        for k in 0..2u64 {
+                            let a = at + k * 8;
+                            if a >= hi {
+                                break;
+                            }
+                            match session.read_u64(Kva(a)) {
+                                Ok(v) => line.push_str(&format!("{v:016x} ")),
+                                Err(_) => line.push_str("???????????????? "),
+                            }
+                        }
+                        writeln!(out, "{}", line.trim_end())?;
+                        at += 16;
+                    }
+                }
+            }
+        }
+    }
+    for w in &trace.warnings {
+        writeln!(out, "bt: WARNING: {w} (pid {})", t.pid)?;
+    }
+    Ok(())
+}
+
+fn stack_base(session: &Session, t: &TaskInfo) -> Option<u64> {
+    let o = tasks::TaskOffsets::get(session).ok()?;
+    session.read_u64(Kva(t.addr + o.stack)).ok()
+}
+
+fn read_stack(session: &Session, base: u64) -> Vec<(u64, Option<u64>)> {
+    (0..THREAD_SIZE / 8)
+        .map(|i| {
+            let a = base + i * 8;
+            (a, session.read_u64(Kva(a)).ok())
+        })
+        .collect()
+}
+
+fn is_text(session: &Session, v: u64) -> Option<String> {
+    let (s, off) = session.symbol_at(v)?;
+    if s.kind != crate::debuginfo::SymbolKind::Text || (s.size > 0 && off >= s.size) {
+        return None;
+    }
+    Some(s.name.clone())
+}
+
+/// `-e`: plausible `struct pt_regs` on the task stack (kernel cs 0x10 or user cs 0x33 with
+/// the matching ss, a canonical ip, and the always-one flags bit 1).
+fn search_exceptions(session: &Session, t: &TaskInfo, out: &mut dyn Write) -> Result<()> {
+    let Some(base) = stack_base(session, t) else {
+        return Ok(());
+    };
+    let words = read_stack(session, base);
+    let val = |i: usize| words.get(i).and_then(|w| w.1);
+    let mut found = false;
+    for i in 0..(words.len() + 1).saturating_sub(21) {
+        let (Some(ip), Some(cs), Some(flags), Some(ss)) =
+            (val(i + 16), val(i + 17), val(i + 18), val(i + 20))
+        else {
+            continue;
+        };
+        let kernel = cs == 0x10 && (ss == 0x18 || ss == 0) && is_text(session, ip).is_some();
+        let user = cs == 0x33 && ss == 0x2b && ip < 0x0000_8000_0000_0000;
+        if !(kernel || user) || flags & 2 == 0 || flags >> 32 != 0 {
+            continue;
+        }
+        let mut w = [0u64; 21];
+        for (k, slot) in w.iter_mut().enumerate() {
+            *slot = val(i + k).unwrap_or(0);
+        }
+        let addr = base + i as u64 * 8;
+        found = true;
+        writeln!(
+            out,
+            " {}-MODE EXCEPTION FRAME AT: {addr:016x}",
+            if kernel { "KERNEL" } else { "USER" }
+        )?;
+        let ex = ExceptionFrame {
+            addr,
+            regs: PtRegs::from_words(&w),
+            partial: false,
+        };
+        print_regs(session, &ex, out, "    ")?;
+    }
+    if !found {
+        writeln!(out, "  (no exception frames found)")?;
+    }
+    Ok(())
+}
+
+impl Command for Bt {
+    fn name(&self) -> &'static str {
+        "bt"
+    }
+    fn summary(&self) -> &'static str {
+        "backtrace of tasks"
+    }
+    fn usage(&self) -> &'static str {
+        USAGE
+    }
+    fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
+        let o = Opts::parse("bt", args, "apfsxtTerl", "c", &[])?;
+        if o.has("l") {
+            return Err(Error::Usage(
+                "bt: -l (file and line) is not available yet".into(),
+            ));
+        }
+        let list = tasks::task_list(session)?;
+        let mut sel: Vec<&TaskInfo> = Vec::new();
+        if o.has("a") {
+            for cpu in 0..list.current.len() {
+                if let Some(t) = list.current_on(cpu) {
+                    sel.push(t);
+                }
+            }
+        }
+        if let Some(spec) = o.value("c") {
+            for cpu in cpu_list(spec)? {
+                let t = list
+                    .current_on(cpu)
+                    .ok_or_else(|| Error::Usage(format!("bt: invalid cpu {cpu}")))?;
+                sel.push(t);
+            }
+        }
+        if o.has("p") {
+            sel.push(
+                tasks::panic_task(session, &list)
+                    .ok_or_else(|| Error::Usage("bt: no panic task found".into()))?,
+            );
+        }
+        for w in &o.positional {
+            let f = TaskFilter::parse(w)?;
+            let hits: Vec<&TaskInfo> = list.tasks.iter().filter(|t| f.matches(t)).collect();
+            if hits.is_empty() {
+                return Err(Error::Usage(format!("bt: invalid task or pid value: {w}")));
+            }
+            sel.extend(hits);
+        }
+        if sel.is_empty() {
+            let t = tasks::panic_task(session, &list)
+                .or_else(|| list.current_on(0))
+                .ok_or_else(|| Error::Usage("bt: no current task".into()))?;
+            sel.push(t);
+        }
+        let orc = tasks::kernel_orc_ref(session)?;
+        let style = Style {
+            frame_data: o.has("f"),
+            sym_off: o.has("s"),
+            hex: o.has("x"),
+        };
+        for (i, t) in sel.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            run_one(session, &orc, &list, t, &o, &style, out)?;
+        }
+        Ok(())
+    }
+}
+
+fn run_one(
+    session: &Session,
+    orc: &KernelOrcRef,
+    list: &TaskList,
+    t: &TaskInfo,
+    o: &Opts,
+    style: &Style,
+    out: &mut dyn Write,
+) -> Result<()> {
+    writeln!(out, "{}", task_header(t))?;
+    if o.has("e") {
+        return search_exceptions(session, t, out);
+    }
+    if o.has("r") {
+        let Some(base) = stack_base(session, t) else {
+            return Err(Error::Usage(
+                "bt: cannot read the task's stack pointer".into(),
+            ));
+        };
+        let words = read_stack(session, base);
+        for pair in words.chunks(2) {
+            let cells: Vec<String> = pair
+                .iter()
+                .map(|(_, v)| match v {
+                    Some(v) => session
+                        .symbolize(*v)
+                        .filter(|_| is_text(session, *v).is_some())
+                        .map(|s| format!("{s:<16}"))
+                        .unwrap_or_else(|| format!("{v:016x}")),
+                    None => "????????????????".into(),
+                })
+                .collect();
+            if let Some((a, _)) = pair.first() {
+                writeln!(out, "{a:016x}:  {}", cells.join(" "))?;
+            }
+        }
+        return Ok(());
+    }
+    let trace = tasks::stack_trace_with(session, orc, list, t)?;
+    if o.has("t") || o.has("T") {
+        let Some(base) = stack_base(session, t) else {
+            return Ok(());
+        };
+        let from = if o.has("T") {
+            base
+        } else {
+            trace
+                .frames
+                .first()
+                .map(|f| f.sp)
+                .filter(|&sp| sp >= base && sp < base + THREAD_SIZE)
+                .unwrap_or(base)
+        };
+        if let Some(f) = trace.frames.first() {
+            writeln!(
+                out,
+                "      START: {} at {:x}",
+                f.symbol.as_deref().unwrap_or("?"),
+                f.pc
+            )?;
+        }
+        for (a, v) in read_stack(session, base) {
+            let Some(v) = v else { continue };
+            if a < from {
+                continue;
+            }
+            if let Some(name) = is_text(session, v) {
+                writeln!(out, "  [{a:016x}] {name} at {v:x}")?;
+            }
+        }
+        return Ok(());
+    }
+    print_trace(session, t, &trace, style, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(cpu_list("0,2-3").ok(), Some(vec![0, 2, 3]));
+        assert!(cpu_list("x").is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! `foreach`: run `bt`, `ps` or `task` on each task chosen by PID, task address, command name,
+//! regex, state code, or the keywords `user`, `kernel`, `active`.
+
+use super::ps::{select, TaskFilter};
+use super::{Command, Opts};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::tasks;
+use std::io::Write;
+
+/// The `foreach` command.
+pub struct Foreach;
+
+const USAGE: &str = "\
+foreach [PID | TASK | NAME | 'REGEX' | STATE | user | kernel | active]... bt|ps|task [OPTIONS]
+  STATE is a crash state code (RU IN UN ID ZO ST TR DE WA PA NE)
+  examples: foreach UN bt      foreach dd bt -f      foreach kernel ps";
+
+const COMMANDS: [&str; 3] = ["bt", "ps", "task"];
+
+impl Command for Foreach {
+    fn name(&self) -> &'static str {
+        "foreach"
+    }
+    fn summary(&self) -> &'static str {
+        "run a command on many tasks"
+    }
+    fn usage(&self) -> &'static str {
+        USAGE
+    }
+    fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
+        let Some(ci) = args.iter().position(|a| COMMANDS.contains(&a.as_str())) else {
+            return Err(Error::Usage(format!(
+                "foreach: missing command (bt, ps or task)\nusage: {USAGE}"
+            )));
+        };
+        let (sel_words, rest) = args.split_at(ci);
+        let Some((cmd, cmd_args)) = rest.split_first() else {
+            return Err(Error::Usage(USAGE.into()));
+        };
+        let _ = Opts::parse("foreach", sel_words, "", "", &[])?;
+        let (mut user, mut kernel, mut active) = (false, false, false);
+        let mut filters = Vec::new();
+        for w in sel_words {
+            match w.as_str() {
+                "user" => user = true,
+                "kernel" => kernel = true,
+                "active" => active = true,
+                _ => filters.push(TaskFilter::parse(w)?),
+            }
+        }
+        let list = tasks::task_list(session)?;
+        let chosen: Vec<String> = select(&list, &filters)
+            .into_iter()
+            .filter(|t| !user || !t.is_kthread())
+            .filter(|t| !kernel || t.is_kthread())
+            .filter(|t| !active || t.active)
+            .map(|t| format!("{:x}", t.addr))
+            .collect();
+        if chosen.is_empty() {
+            return Ok(());
+        }
+        let mut full: Vec<String> = cmd_args.to_vec();
+        full.extend(chosen);
+        match cmd.as_str() {
+            "bt" => super::bt::Bt.run(session, &full, out),
+            "ps" => super::ps::Ps.run(session, &full, out),
+            _ => super::task::Task.run(session, &full, out),
+        }
+    }
+}

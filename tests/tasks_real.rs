@@ -1,0 +1,416 @@
+//! Tasks, `ps` and backtraces on the real dumps, against the guest's ground truth
+//! (`live.truth.json`, `panic.truth.json`) and against drgn's `prog.stack_trace()` on the
+//! same dump (`tests/tools/drgn_stack_traces.py`; install drgn with
+//! `tests/tools/install-drgn.sh`).
+
+mod common;
+
+use rkdump::commands::Registry;
+use rkdump::session::Session;
+use rkdump::stack::StackTrace;
+use rkdump::tasks::{self, TaskInfo, TaskList};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::Command;
+
+const DRGN: &str = "/var/cache/rkdump/venv/bin/drgn";
+
+fn open(name: &str) -> Session {
+    Session::open(&common::vmlinux(), &common::fixture(name))
+        .unwrap_or_else(|e| panic!("cannot open {name}: {e}"))
+}
+
+fn run(s: &Session, line: &str) -> String {
+    let mut out = Vec::new();
+    Registry::new()
+        .run_line(s, line, &mut out)
+        .unwrap_or_else(|e| panic!("{line}: {e}"));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The crash state code for a `/proc/PID/stat` letter.
+fn crash_code(letter: &str) -> &'static str {
+    match letter {
+        "R" => "RU",
+        "S" => "IN",
+        "D" => "UN",
+        "I" => "ID",
+        "Z" => "ZO",
+        "T" => "ST",
+        "t" => "TR",
+        "X" => "DE",
+        "P" => "PA",
+        other => panic!("unknown /proc state letter {other}"),
+    }
+}
+
+/// Every process of the ground truth is in the task list with the same TGID, PPID, command
+/// and state, and every task (idle tasks aside) is in the ground truth.
+fn check_ps(scenario: &str, dump: &str) {
+    let truth = common::truth(scenario);
+    let s = open(dump);
+    let list = tasks::task_list(&s).expect("task list");
+    assert!(list.warnings.is_empty(), "{:?}", list.warnings);
+    let ours: BTreeMap<u32, &TaskInfo> = list
+        .tasks
+        .iter()
+        .filter(|t| t.pid != 0)
+        .map(|t| (t.pid, t))
+        .collect();
+    let procs = truth["processes"].as_array().expect("processes");
+    let mut theirs = BTreeMap::new();
+    for p in procs {
+        let pid = p["pid"].as_u64().expect("pid") as u32;
+        theirs.insert(pid, p);
+    }
+    // The guest printed its listing a moment before the dump was taken; on these scenarios no
+    // task came or went in between, so the sets must be equal.
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>(),
+        "{dump}: the set of PIDs differs from the ground truth"
+    );
+    let listing_pid = 1; // the guest's init script read /proc itself
+    for (pid, p) in &theirs {
+        let t = ours[pid];
+        // /proc shows a kworker's name with its current workqueue (`kworker/0:0-events`,
+        // wq_worker_comm()); task_struct.comm holds the bare name.
+        let comm = p["comm"].as_str().expect("comm");
+        let kworker_suffix = comm
+            .strip_prefix(t.comm.as_str())
+            .is_some_and(|rest| rest.starts_with(['-', '+']) && t.comm.starts_with("kworker/"));
+        // A kernel thread's /proc name is its full name (kthread->full_name, 5.17+) where
+        // task_struct.comm is cut at TASK_COMM_LEN - 1 = 15 bytes.
+        let truncated = t.is_kthread() && t.comm.len() == 15 && comm.starts_with(t.comm.as_str());
+        assert!(
+            t.comm == comm || kworker_suffix || truncated,
+            "{dump}: comm of {pid}: {} vs {comm}",
+            t.comm
+        );
+        assert_eq!(
+            u64::from(t.tgid),
+            p["tgid"].as_u64().expect("tgid"),
+            "{dump}: tgid of {pid}"
+        );
+        assert_eq!(
+            u64::from(t.ppid),
+            p["ppid"].as_u64().expect("ppid"),
+            "{dump}: ppid of {pid}"
+        );
+        let want = crash_code(p["state"].as_str().expect("state"));
+        if *pid == listing_pid {
+            // The task that wrote the listing was running (R) while it read /proc; by the
+            // time of the dump it sleeps (live) or panics on its CPU (panic). Its state is
+            // checked below instead.
+            continue;
+        }
+        assert_eq!(t.state.code(), want, "{dump}: state of {pid} ({})", t.comm);
+    }
+    // ps prints one line per task plus the header, '>' on the active ones.
+    let out = run(&s, "ps");
+    assert_eq!(out.lines().count(), list.tasks.len() + 1);
+    assert!(out.starts_with(
+        "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n"
+    ));
+    let active = out.lines().filter(|l| l.starts_with('>')).count();
+    assert_eq!(active, truth["ncpus"].as_u64().expect("ncpus") as usize);
+}
+
+#[test]
+fn ps_matches_ground_truth_live() {
+    check_ps("live", "live.elf");
+    let s = open("live.elf");
+    let list = tasks::task_list(&s).expect("task list");
+    // init sleeps in the live dump (it waits on a FIFO after writing the listing).
+    assert_eq!(list.by_pid(1).next().map(|t| t.state.code()), Some("IN"));
+}
+
+#[test]
+fn ps_matches_ground_truth_panic() {
+    check_ps("panic", "panic.elf");
+    let s = open("panic.elf");
+    let list = tasks::task_list(&s).expect("task list");
+    let init = list.by_pid(1).next().expect("init");
+    assert!(init.active, "init is the panic CPU's current task");
+    assert_eq!(init.state.code(), "RU");
+}
+
+#[test]
+fn ps_is_the_same_on_every_format() {
+    let reference = run(&open("live.elf"), "ps");
+    for f in ["live.mdf-zlib-d31", "live.kdump-raw-zlib"] {
+        assert_eq!(run(&open(f), "ps"), reference, "{f}");
+    }
+}
+
+#[test]
+fn ps_options() {
+    let s = open("live.elf");
+    let summary = run(&s, "ps -S");
+    assert!(summary.contains("  UN: 2\n"), "{summary}");
+    let m = run(&s, "ps -m dd");
+    assert_eq!(m.lines().count(), 2);
+    assert!(m
+        .lines()
+        .all(|l| l.starts_with("[0 00:00:") && l.contains("[UN]")));
+    let p = run(&s, "ps -p 169");
+    assert_eq!(
+        p.lines()
+            .map(|l| l.split("TASK").next().unwrap_or("").trim_end().to_string())
+            .collect::<Vec<_>>(),
+        vec!["PID: 0", " PID: 1", "  PID: 169"]
+    );
+    let k = run(&s, "ps -k");
+    assert!(k.lines().skip(1).all(|l| l.ends_with(']')), "{k}");
+    let u = run(&s, "ps -u '^rkd'");
+    assert_eq!(u.lines().count(), 4, "{u}");
+    let g = run(&s, "ps -G rkd-worker-1 rkd-helper");
+    assert_eq!(g.lines().count(), 2, "{g}");
+    let a = run(&s, "ps -a 169");
+    assert!(a.contains("ARG: "), "{a}");
+}
+
+/// `name+0xoff` of each frame.
+fn sym_offs(t: &StackTrace) -> Vec<String> {
+    t.frames.iter().map(|f| f.sym_off()).collect()
+}
+
+/// `/proc/PID/stack` frames appear in the backtrace in order (the backtrace has more: /proc
+/// leaves out `__sched` functions).
+fn check_d_state(dump: &str, scenario: &str) {
+    let truth = common::truth(scenario);
+    let s = open(dump);
+    let list = tasks::task_list(&s).expect("task list");
+    let mut checked = 0;
+    for p in truth["processes"].as_array().expect("processes") {
+        if p["state"] != "D" {
+            continue;
+        }
+        let pid = p["pid"].as_u64().expect("pid") as u32;
+        let t = list.by_pid(pid).next().expect("task");
+        let trace = tasks::stack_trace(&s, &list, t).expect("trace");
+        assert!(trace.warnings.is_empty(), "{:?}", trace.warnings);
+        let ours = sym_offs(&trace);
+        let mut it = ours.iter();
+        for want in p["stack"].as_array().expect("stack") {
+            let want = want.as_str().expect("frame");
+            let want = want.split('/').next().unwrap_or(want);
+            assert!(
+                it.any(|f| f == want),
+                "{dump}: pid {pid}: {want} missing or out of order in {ours:?}"
+            );
+        }
+        assert_eq!(
+            trace.frames.first().and_then(|f| f.symbol.as_deref()),
+            Some("__schedule")
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "two dd processes are in D state");
+}
+
+#[test]
+fn d_state_backtraces_contain_proc_stack_live() {
+    check_d_state("live.elf", "live");
+    check_d_state("live.mdf-zlib-d31", "live");
+}
+
+#[test]
+fn d_state_backtraces_contain_proc_stack_panic() {
+    check_d_state("panic.elf", "panic");
+}
+
+#[test]
+fn bt_a_on_the_panic_dump() {
+    let s = open("panic.elf");
+    let out = run(&s, "bt -a");
+    let blocks: Vec<&str> = out.split("\n\n").collect();
+    assert_eq!(blocks.len(), 2, "{out}");
+    // CPU 1 panicked in PID 1 via sysrq-c.
+    let panic = blocks
+        .iter()
+        .find(|b| b.starts_with("PID: 1 "))
+        .unwrap_or_else(|| panic!("no PID 1 in {out}"));
+    assert!(panic.contains("CPU: 1 "));
+    for f in [
+        "] panic at ",
+        "] sysrq_handle_crash at ",
+        "] ksys_write at ",
+    ] {
+        assert!(panic.contains(f), "{f} missing in {panic}");
+    }
+    assert!(
+        panic.contains("CS: 0033  SS: 002b"),
+        "user-mode syscall frame: {panic}"
+    );
+    assert!(!panic.contains("WARNING"), "{panic}");
+    // CPU 0 was stopped by the panic IPI: it unwinds from the IRQ stack through the
+    // interrupted idle loop to the start of the kernel.
+    let cpu0 = blocks
+        .iter()
+        .find(|b| b.contains("CPU: 0 "))
+        .unwrap_or_else(|| panic!("no CPU 0 in {out}"));
+    for f in [
+        "stop_this_cpu",
+        "--- <IRQ stack> ---",
+        "[exception RIP: ",
+        "do_idle",
+        "start_kernel",
+    ] {
+        assert!(cpu0.contains(f), "{f} missing in {cpu0}");
+    }
+    assert!(!cpu0.contains("WARNING"), "{cpu0}");
+    // bt -p is the panic task.
+    assert!(run(&s, "bt -p").starts_with("PID: 1 "));
+}
+
+#[test]
+fn bt_options_run() {
+    let s = open("live.elf");
+    let f = run(&s, "bt -f 169");
+    assert!(
+        f.lines()
+            .any(|l| l.starts_with("    ffff") && l.contains(": ")),
+        "{f}"
+    );
+    let t = run(&s, "bt -t 169");
+    assert!(t.contains("] submit_bio_wait at "), "{t}");
+    let e = run(&s, "bt -e 169");
+    assert!(e.contains("USER-MODE EXCEPTION FRAME AT: "), "{e}");
+    let r = run(&s, "bt -r 169");
+    assert_eq!(r.lines().count(), 1 + 16 * 1024 / 16);
+    let fe = run(&s, "foreach UN bt");
+    assert_eq!(fe.matches("COMMAND: \"dd\"").count(), 2);
+    let q = run(&s, "runq");
+    assert!(q.contains("CPU 1 RUNQUEUE: "), "{q}");
+}
+
+struct DrgnFrame {
+    name: Option<String>,
+    pc: u64,
+}
+
+fn drgn_traces(dump: &Path) -> HashMap<u64, Vec<DrgnFrame>> {
+    assert!(
+        Path::new(DRGN).exists(),
+        "{DRGN} is missing: run tests/tools/install-drgn.sh"
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/drgn_stack_traces.py");
+    let out = Command::new(DRGN)
+        .args(["-q", "-c"])
+        .arg(dump)
+        .arg("-s")
+        .arg(common::vmlinux())
+        .arg("--no-default-symbols")
+        .arg(&script)
+        .output()
+        .expect("cannot run drgn");
+    assert!(
+        out.status.success(),
+        "drgn failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("drgn JSON");
+    let obj = v.as_object().expect("object");
+    obj.iter()
+        .map(|(k, v)| {
+            let addr = u64::from_str_radix(k, 16).expect("task address");
+            let frames = v["frames"]
+                .as_array()
+                .expect("frames")
+                .iter()
+                .map(|f| DrgnFrame {
+                    name: f["name"].as_str().map(str::to_string),
+                    pc: f["pc"].as_u64().unwrap_or(0),
+                })
+                // drgn goes on into user space (an unnamed frame); rkdump stops at the
+                // syscall's pt_regs and prints them instead.
+                .filter(|f| f.pc >= 0xffff_8000_0000_0000)
+                .collect();
+            (addr, frames)
+        })
+        .collect()
+}
+
+/// Whether an rkdump frame is the same as a drgn frame: same function name, or the same
+/// pc (drgn names `entry_SYSCALL_64` where the symbol table has the more precise label
+/// `entry_SYSCALL_64_after_hwframe` inside it).
+fn same(ours: &rkdump::stack::Frame, theirs: &DrgnFrame) -> bool {
+    (ours.symbol.is_some() && ours.symbol == theirs.name) || ours.pc == theirs.pc
+}
+
+/// Longest common subsequence of the two frame lists under [`same`].
+fn lcs(a: &[rkdump::stack::Frame], b: &[DrgnFrame]) -> usize {
+    let mut dp = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in 0..a.len() {
+        for j in 0..b.len() {
+            dp[i + 1][j + 1] = if same(&a[i], &b[j]) {
+                dp[i][j] + 1
+            } else {
+                dp[i][j + 1].max(dp[i + 1][j])
+            };
+        }
+    }
+    dp[a.len()][b.len()]
+}
+
+/// Frames agreeing with drgn, over all tasks: 2·LCS / (ours + theirs), per dump.
+fn check_drgn(dump: &str) -> f64 {
+    let s = open(dump);
+    let list: TaskList = tasks::task_list(&s).expect("task list");
+    let theirs = drgn_traces(&common::fixture(dump));
+    assert_eq!(
+        theirs.len(),
+        list.tasks.len(),
+        "{dump}: drgn and rkdump see different task counts"
+    );
+    let (mut matched, mut total) = (0usize, 0usize);
+    let mut report = Vec::new();
+    for t in &list.tasks {
+        let ours = tasks::stack_trace(&s, &list, t).expect("trace");
+        // rkdump shows the interrupted function of a user-mode CPU's registers as one frame
+        // with no kernel symbol; drgn shows nothing kernel-side there.
+        let frames: Vec<_> = ours
+            .frames
+            .iter()
+            .filter(|f| f.pc >= 0xffff_8000_0000_0000)
+            .cloned()
+            .collect();
+        let d = theirs
+            .get(&t.addr)
+            .unwrap_or_else(|| panic!("{dump}: drgn has no task {:x}", t.addr));
+        let m = lcs(&frames, d);
+        matched += 2 * m;
+        total += frames.len() + d.len();
+        if m != frames.len() || m != d.len() {
+            report.push(format!(
+                "pid {} {}: rkdump {:?} drgn {:?}",
+                t.pid,
+                t.comm,
+                frames.iter().map(|f| f.sym_off()).collect::<Vec<_>>(),
+                d.iter().map(|f| f.name.clone()).collect::<Vec<_>>()
+            ));
+        }
+    }
+    let pct = 100.0 * matched as f64 / total.max(1) as f64;
+    eprintln!("{dump}: {pct:.2}% of {total} frames agree with drgn");
+    for r in &report {
+        eprintln!("  {r}");
+    }
+    assert!(
+        pct >= 98.0,
+        "{dump}: only {pct:.2}% agreement with drgn:\n{}",
+        report.join("\n")
+    );
+    pct
+}
+
+#[test]
+fn stack_traces_agree_with_drgn_live() {
+    check_drgn("live.elf");
+}
+
+#[test]
+fn stack_traces_agree_with_drgn_panic() {
+    check_drgn("panic.elf");
+}

@@ -16,5 +16,6 @@ pub mod memory;
 pub mod printk;
 pub mod session;
 pub mod sysinfo;
+pub mod value;
 
 pub use error::{Error, Result};

@@ -26,6 +26,7 @@ pub struct Session {
     percpu_end: u64,
     per_cpu_offsets: Vec<u64>,
     types: OnceLock<std::result::Result<TypeIndex, String>>,
+    paths: crate::value::PathCache,
 }
 
 impl std::fmt::Debug for Session {
@@ -120,6 +121,7 @@ impl Session {
             percpu_end,
             per_cpu_offsets: Vec::new(),
             types: OnceLock::new(),
+            paths: crate::value::PathCache::new(),
         };
         let slide = s.kaslr_offset();
         check_match(
@@ -308,5 +310,30 @@ impl MemoryReader for Session {
 impl PhysReader for Session {
     fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemoryError> {
         self.dump.read_phys(pa, buf)
+    }
+}
+
+impl crate::value::Target for Session {
+    fn type_index(&self) -> std::result::Result<&TypeIndex, crate::value::ValueError> {
+        self.types()
+            .map_err(|e| crate::value::ValueError::Other(e.to_string()))
+    }
+    fn symbol_near(&self, addr: u64) -> Option<(String, u64)> {
+        self.symbol_at(addr).map(|(s, off)| (s.name.clone(), off))
+    }
+    fn global_var(&self, name: &str) -> Option<(u64, TypeId)> {
+        self.global(name).ok()
+    }
+    fn symbol_address(&self, name: &str) -> Option<u64> {
+        self.symbol_addr(name)
+    }
+    fn is_percpu_offset(&self, addr: u64) -> bool {
+        self.is_percpu_link_addr(addr)
+    }
+    fn cpu_offsets(&self) -> &[u64] {
+        self.per_cpu_offsets()
+    }
+    fn path_cache(&self) -> &crate::value::PathCache {
+        &self.paths
     }
 }

@@ -327,6 +327,15 @@ impl crate::value::Target for Session {
     fn symbol_address(&self, name: &str) -> Option<u64> {
         self.symbol_addr(name)
     }
+    fn symbols_at(&self, addr: u64) -> Vec<String> {
+        let link = addr.wrapping_sub(self.kaslr_offset());
+        self.vmlinux
+            .symbols()
+            .iter()
+            .filter(|s| s.addr == link)
+            .map(|s| s.name.clone())
+            .collect()
+    }
     fn is_percpu_offset(&self, addr: u64) -> bool {
         self.is_percpu_link_addr(addr)
     }

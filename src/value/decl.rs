@@ -15,8 +15,10 @@ pub fn declare(types: &TypeIndex, ty: TypeId, name: &str) -> String {
     if let Some(i) = tn.find("(*") {
         return format!("{}{}{}", &tn[..i + 2], name, &tn[i + 2..]);
     }
-    if let Some(i) = tn.find(" [") {
-        return format!("{} {}{}", &tn[..i], name, &tn[i + 1..]);
+    if let Some(i) = tn.find('[') {
+        let left = tn[..i].trim_end();
+        let sep = if left.ends_with('*') { "" } else { " " };
+        return format!("{left}{sep}{name}{}", &tn[i..]);
     }
     if tn.ends_with('*') {
         format!("{tn}{name}")
@@ -56,8 +58,36 @@ fn walk(
     }
     for m in members {
         let off = base.saturating_add(m.offset);
-        match &m.name {
-            Some(n) => {
+        let anon_aggregate = match types.get(m.ty).as_deref() {
+            Ok(Type::Struct {
+                kind,
+                name: None,
+                members,
+                ..
+            }) => Some((*kind, members.clone())),
+            _ => None,
+        };
+        match (&m.name, anon_aggregate) {
+            // `struct { … } b;`: a named member of an anonymous type is expanded in place.
+            (Some(n), Some((kind, inner))) => {
+                let kw = if kind == StructKind::Union {
+                    "union"
+                } else {
+                    "struct"
+                };
+                out.push(LayoutLine {
+                    depth,
+                    offset: None,
+                    text: format!("{kw} {{"),
+                });
+                walk(types, &inner, off, depth + 1, out)?;
+                out.push(LayoutLine {
+                    depth,
+                    offset: None,
+                    text: format!("}} {n};"),
+                });
+            }
+            (Some(n), None) => {
                 let mut text = declare(types, m.ty, n);
                 if let Some(bs) = m.bit_size {
                     let _ = write!(text, " : {bs}");
@@ -69,7 +99,7 @@ fn walk(
                     text,
                 });
             }
-            None => {
+            (None, _) => {
                 let r = types.resolve(m.ty)?;
                 let t = types.get(r)?;
                 let (kw, inner) = match &*t {
@@ -134,7 +164,12 @@ pub fn definition(types: &TypeIndex, ty: TypeId, offsets: bool) -> Result<String
             s.push_str("};\n");
         }
         Type::Typedef { name, target } => {
+            // crash shows the typedef chain resolved: `typedef int pid_t;`.
             let target = target.unwrap_or(TypeId::VOID);
+            let target = match &*types.get(target)? {
+                Type::Typedef { .. } => types.resolve(target)?,
+                _ => target,
+            };
             let _ = writeln!(s, "typedef {};", declare(types, target, name));
         }
         _ => {

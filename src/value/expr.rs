@@ -345,6 +345,13 @@ pub fn eval(k: &dyn Target, e: &Expr, all_cpu: Option<usize>) -> Result<Value> {
                 return Ok(Value::from_u64(ty, v as u64));
             }
             if let Some(a) = k.symbol_address(name) {
+                // A symbol the linker script defines (`jiffies = jiffies_64`) has no debug
+                // info of its own: take the type of a variable at the same address.
+                for alias in k.symbols_at(a) {
+                    if let Some((addr, ty)) = k.global_var(&alias).filter(|g| g.0 == a) {
+                        return Ok(Value::at(ty, addr));
+                    }
+                }
                 return Ok(Value::from_u64(types.pointer_to(TypeId::VOID), a));
             }
             Err(ValueError::NoSymbol(name.clone()))

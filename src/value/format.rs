@@ -150,11 +150,8 @@ fn indent(out: &mut String, level: usize) {
 
 impl Formatter<'_> {
     fn pointer(&self, out: &mut String, p: u64) {
-        if self.opts.radix == Radix::Decimal {
-            let _ = write!(out, "{p}");
-        } else {
-            let _ = write!(out, "{p:#x}");
-        }
+        // crash's `p -d` leaves pointers in hex.
+        let _ = write!(out, "{p:#x}");
         if p != 0 {
             if let Some((name, off)) = self.k.symbol_near(p) {
                 if off == 0 {

@@ -27,6 +27,9 @@ pub trait Target: MemoryReader {
     fn global_var(&self, name: &str) -> Option<(u64, TypeId)>;
     /// Runtime address of ELF symbol `name`.
     fn symbol_address(&self, name: &str) -> Option<u64>;
+    /// Names of all ELF symbols at runtime address `addr` (aliases such as `jiffies` and
+    /// `jiffies_64`).
+    fn symbols_at(&self, addr: u64) -> Vec<String>;
     /// Whether `addr` is a per-CPU variable offset rather than an address.
     fn is_percpu_offset(&self, addr: u64) -> bool;
     /// `__per_cpu_offset[]` for each possible CPU.

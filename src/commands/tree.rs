@@ -20,6 +20,7 @@ tree -t [rbtree|radix|xarray|maple] [-r OFFSET] [-o OFFSET] [-s struct[.member[,
            struct.member)
   radix, xarray: START is a struct xarray / radix_tree_root; entries are the stored pointers
   maple:   START is a struct maple_tree; entries are the stored pointers
+           in crash's order (node, left subtree, right subtree); -I: in order, smallest first
   -r OFFSET  START is a structure containing the root at OFFSET
   -p         also print the index (xarray, radix, maple: first-last range)
   -s TYPE[.m,…] print each entry as TYPE (or only the given members)
@@ -42,7 +43,7 @@ pub fn walk_tree(session: &Session, args: &[String]) -> Result<Walk<TreeEntry>> 
 }
 
 fn parse(session: &Session, args: &[String]) -> Result<(Walk<TreeEntry>, Opts)> {
-    let o = Opts::parse("tree", args, "Npxdl", "trosS", &[])?;
+    let o = Opts::parse("tree", args, "NpxdlI", "trosS", &[])?;
     let Some(start_word) = o.positional.last() else {
         return Err(Error::Usage(format!("tree: missing start\nusage: {USAGE}")));
     };
@@ -58,7 +59,12 @@ fn parse(session: &Session, args: &[String]) -> Result<(Walk<TreeEntry>, Opts)> 
     let bound = walk::DEFAULT_BOUND;
     let w = match o.value("t").unwrap_or("rbtree") {
         "rbtree" | "rb" => {
-            let w = walk::rbtree(session, start, o.has("N"), bound)?;
+            let order = if o.has("I") {
+                walk::RbOrder::InOrder
+            } else {
+                walk::RbOrder::PreOrder
+            };
+            let w = walk::rbtree_ordered(session, start, o.has("N"), order, bound)?;
             Walk {
                 items: w
                     .items

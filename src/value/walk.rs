@@ -191,6 +191,75 @@ fn array_len(types: &TypeIndex, ty: &str, member: &str) -> Result<u64> {
     }
 }
 
+/// Order of an rbtree walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RbOrder {
+    /// Smallest first (`rb_first`/`rb_next`, drgn's `rbtree_inorder_for_each`).
+    InOrder,
+    /// Node, then left subtree, then right subtree (crash's `tree -t rbtree` order).
+    PreOrder,
+}
+
+/// Walk of an rbtree from its `struct rb_root` at `root` (or, with `is_node`, from the node at
+/// `root` as the root), in `order`. Returns `rb_node` addresses.
+pub fn rbtree_ordered(
+    k: &dyn Target,
+    root: u64,
+    is_node: bool,
+    order: RbOrder,
+    bound: usize,
+) -> Result<Walk<u64>> {
+    if order == RbOrder::InOrder {
+        return rbtree(k, root, is_node, bound);
+    }
+    let types = k.type_index()?;
+    let left = off(types, "struct rb_node", "rb_left")?;
+    let right = off(types, "struct rb_node", "rb_right")?;
+    let mut w = Walk::default();
+    let first = if is_node {
+        root
+    } else {
+        match k.read_u64(Kva(root)) {
+            Ok(n) => n,
+            Err(e) => {
+                w.warnings
+                    .push(format!("cannot read rb_root.rb_node at {root:#x}: {e}"));
+                return Ok(w);
+            }
+        }
+    };
+    let mut stack = vec![first];
+    let mut seen = HashSet::new();
+    while let Some(n) = stack.pop() {
+        if n == 0 {
+            continue;
+        }
+        if !seen.insert(n) {
+            w.warnings.push(format!("rbtree loop at node {n:#x}"));
+            break;
+        }
+        if w.items.len() >= bound {
+            w.warnings.push(format!("stopped after {bound} nodes"));
+            break;
+        }
+        w.items.push(n);
+        let l = k.read_u64(Kva(n.wrapping_add(left)));
+        let r = k.read_u64(Kva(n.wrapping_add(right)));
+        match (l, r) {
+            (Ok(l), Ok(r)) => {
+                stack.push(r);
+                stack.push(l);
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                w.warnings
+                    .push(format!("cannot read children of rb_node {n:#x}: {e}"));
+                break;
+            }
+        }
+    }
+    Ok(w)
+}
+
 /// In-order walk of an rbtree from its `struct rb_root` at `root` (or, with `is_node`, from
 /// the node at `root` as the root). Returns `rb_node` addresses, smallest first.
 pub fn rbtree(k: &dyn Target, root: u64, is_node: bool, bound: usize) -> Result<Walk<u64>> {

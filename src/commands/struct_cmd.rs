@@ -299,5 +299,5 @@ pub(crate) fn offset_arg(session: &Session, word: &str) -> Result<u64> {
         ))
     })?;
     let ty = lookup_type(session, "struct", t)?;
-    Ok(session.offset_in(ty, m)?)
+    session.offset_in(ty, m)
 }

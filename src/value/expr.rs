@@ -174,9 +174,7 @@ impl Parser<'_> {
         }
         let mut text = String::new();
         for w in &words {
-            if !text.is_empty() && w != "*" && !text.ends_with('*') {
-                text.push(' ');
-            } else if w == "*" && !text.ends_with('*') {
+            if !text.is_empty() && !text.ends_with('*') {
                 text.push(' ');
             }
             text.push_str(w);

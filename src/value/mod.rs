@@ -50,12 +50,16 @@ pub enum ValueError {
         member: String,
     },
     /// A member was taken through a NULL pointer.
-    #[error("'{member}': {type_name} pointer is NULL{}", at.map(|a| format!(" (read at {a:#x})")).unwrap_or_default())]
+    #[error("cannot take '{member}': {} ({type_name}) is NULL{}",
+        if pointer.is_empty() { "the pointer" } else { pointer.as_str() },
+        at.map(|a| format!(", read at {a:#x}")).unwrap_or_default())]
     NullPointer {
         /// The pointer type.
         type_name: String,
-        /// The member path up to the NULL pointer.
+        /// The member path asked for.
         member: String,
+        /// The path prefix naming the NULL pointer (empty: the value itself).
+        pointer: String,
         /// Where the NULL pointer itself lies, when known.
         at: Option<u64>,
     },

@@ -126,11 +126,13 @@ impl Hasher for Fx {
 }
 
 type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+/// Resolved paths of one type, by path text.
+type PathsOfType = FxHashMap<Box<str>, Arc<Resolved>>;
 
 /// Cache of resolved member paths per (type, path). One per target; cheap to share.
 #[derive(Default)]
 pub struct PathCache {
-    map: RwLock<FxHashMap<TypeId, FxHashMap<Box<str>, Arc<Resolved>>>>,
+    map: RwLock<FxHashMap<TypeId, PathsOfType>>,
 }
 
 impl std::fmt::Debug for PathCache {
@@ -471,11 +473,8 @@ impl Value {
                     if v == 0 {
                         return Err(ValueError::NullPointer {
                             type_name: types.type_name(*ptr_ty),
-                            member: if *upto == 0 {
-                                path.to_string()
-                            } else {
-                                path.get(..*upto).unwrap_or(path).to_string()
-                            },
+                            member: path.to_string(),
+                            pointer: path.get(..*upto).unwrap_or("").to_string(),
                             at: p.address(),
                         });
                     }
@@ -518,6 +517,7 @@ impl Value {
                     return Err(ValueError::NullPointer {
                         type_name: types.type_name(self.ty),
                         member: "*".into(),
+                        pointer: String::new(),
                         at: self.address(),
                     });
                 }
@@ -655,6 +655,7 @@ impl Value {
                     return Err(ValueError::NullPointer {
                         type_name: types.type_name(self.ty),
                         member: "string".into(),
+                        pointer: String::new(),
                         at: self.address(),
                     });
                 }

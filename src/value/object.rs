@@ -8,9 +8,11 @@
 use super::{Result, Target, ValueError};
 use crate::addr::Kva;
 use crate::debuginfo::{BaseEncoding, Type, TypeId, TypeIndex};
-use crate::memory::MemoryReader;
+use crate::memory::{MemoryReader, ReadExt};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Most bytes read for a `char *` string.
@@ -97,6 +99,15 @@ struct Resolved {
     steps: Vec<Step>,
     ty: TypeId,
     bits: Option<(u32, u32)>,
+    /// How to decode the result as an integer without asking the type index again.
+    leaf: Option<Leaf>,
+}
+
+/// Integer decoding of a path's final type: its size and signedness.
+#[derive(Debug, Clone, Copy)]
+struct Leaf {
+    size: u8,
+    signed: bool,
 }
 
 /// FxHash: fast hashing of small keys (TypeIds, short member paths).
@@ -126,13 +137,59 @@ impl Hasher for Fx {
 }
 
 type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
-/// Resolved paths of one type, by path text.
-type PathsOfType = FxHashMap<Box<str>, Arc<Resolved>>;
+/// Resolved paths whose (type, path) hash to the same key.
+type Bucket = Vec<(TypeId, Box<str>, Arc<Resolved>)>;
 
 /// Cache of resolved member paths per (type, path). One per target; cheap to share.
-#[derive(Default)]
 pub struct PathCache {
-    map: RwLock<FxHashMap<TypeId, PathsOfType>>,
+    /// Distinguishes caches (and so type indexes) in the per-thread front cache.
+    id: u64,
+    map: RwLock<FxHashMap<u64, Bucket>>,
+}
+
+impl Default for PathCache {
+    fn default() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            map: RwLock::default(),
+        }
+    }
+}
+
+/// One entry of the per-thread front cache: (cache id, type, path, resolution).
+type FrontEntry = (u64, TypeId, Box<str>, Arc<Resolved>);
+
+/// Entries in the per-thread front cache (replaced round-robin).
+const FRONT_SLOTS: usize = 32;
+
+/// The per-thread front cache: a few recently used resolutions, searched without hashing,
+/// locking or reference counting.
+#[derive(Default)]
+struct Front {
+    slots: Vec<FrontEntry>,
+    next: usize,
+}
+
+thread_local! {
+    static FRONT: RefCell<Front> = RefCell::new(Front::default());
+}
+
+/// One hash of (type, path): 8 bytes at a time.
+fn path_key(ty: TypeId, path: &str) -> u64 {
+    let mut h = Fx(ty.raw());
+    let b = path.as_bytes();
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h.write_u64(u64::from_le_bytes(w));
+    }
+    let rest = chunks.remainder();
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    h.write_u64(u64::from_le_bytes(w) ^ ((b.len() as u64) << 56));
+    h.finish()
 }
 
 impl std::fmt::Debug for PathCache {
@@ -149,14 +206,17 @@ impl PathCache {
     }
 
     fn get(&self, types: &TypeIndex, ty: TypeId, path: &str) -> Result<Arc<Resolved>> {
+        let key = path_key(ty, path);
         if let Ok(m) = self.map.read() {
-            if let Some(r) = m.get(&ty).and_then(|p| p.get(path)) {
-                return Ok(r.clone());
+            if let Some(b) = m.get(&key) {
+                if let Some((_, _, r)) = b.iter().find(|(t, p, _)| *t == ty && &**p == path) {
+                    return Ok(r.clone());
+                }
             }
         }
         let r = Arc::new(resolve_path(types, ty, path)?);
         if let Ok(mut m) = self.map.write() {
-            m.entry(ty).or_default().insert(path.into(), r.clone());
+            m.entry(key).or_default().push((ty, path.into(), r.clone()));
         }
         Ok(r)
     }
@@ -262,10 +322,33 @@ fn resolve_path(types: &TypeIndex, ty: TypeId, path: &str) -> Result<Resolved> {
     if off != 0 {
         steps.push(Step::Offset(off));
     }
+    let leaf = match &*types.get(types.resolve(cur)?)? {
+        Type::Base { size, encoding, .. } if *size <= 8 => match encoding {
+            BaseEncoding::Float => None,
+            BaseEncoding::Signed | BaseEncoding::SignedChar => Some(Leaf {
+                size: *size as u8,
+                signed: true,
+            }),
+            _ => Some(Leaf {
+                size: *size as u8,
+                signed: false,
+            }),
+        },
+        Type::Pointer { size, .. } if *size <= 8 => Some(Leaf {
+            size: *size as u8,
+            signed: false,
+        }),
+        Type::Enum { size, signed, .. } if *size <= 8 => Some(Leaf {
+            size: *size as u8,
+            signed: *signed,
+        }),
+        _ => None,
+    };
     Ok(Resolved {
         steps,
         ty: cur,
         bits,
+        leaf,
     })
 }
 
@@ -489,9 +572,51 @@ impl Value {
         })
     }
 
-    /// Shorthand for `member(path)?.to_u64()`: the hot path of scripts and list walks.
+    /// Shorthand for `member(path)?.to_u64()`: the hot path of scripts and list walks. For an
+    /// integer, pointer or enum member of a value in kernel memory it follows the resolved
+    /// steps directly (from a per-thread cache: no lock on a hit) and decodes the bytes with
+    /// the size and signedness resolved once per (type, path).
     pub fn member_u64(&self, k: &dyn Target, path: &str) -> Result<u64> {
-        self.member(k, path)?.to_u64(k)
+        let Location::Kernel(base) = self.loc else {
+            return self.member(k, path)?.to_u64(k);
+        };
+        let cache = k.path_cache();
+        let fast = |r: &Resolved| -> Option<Result<u64>> {
+            let leaf = r.leaf?;
+            Some(follow_and_read(k, r, leaf, base, path))
+        };
+        let hit = FRONT.with(|f| {
+            let f = f.borrow();
+            f.slots
+                .iter()
+                .find(|(c, t, p, _)| *t == self.ty && *c == cache.id && &**p == path)
+                .map(|(_, _, _, r)| fast(r))
+        });
+        match hit {
+            Some(Some(v)) => v,
+            Some(None) => self.member(k, path)?.to_u64(k),
+            None => {
+                let types = k.type_index()?;
+                let r = cache.get(types, self.ty, path)?;
+                FRONT.with(|f| {
+                    let mut f = f.borrow_mut();
+                    let e = (cache.id, self.ty, Box::<str>::from(path), r.clone());
+                    if f.slots.len() < FRONT_SLOTS {
+                        f.slots.push(e);
+                    } else {
+                        let i = f.next % FRONT_SLOTS;
+                        if let Some(slot) = f.slots.get_mut(i) {
+                            *slot = e;
+                        }
+                        f.next = i + 1;
+                    }
+                });
+                match fast(&r) {
+                    Some(v) => v,
+                    None => self.member(k, path)?.to_u64(k),
+                }
+            }
+        }
     }
 
     /// Whether the type (through pointers) has member `path`.
@@ -803,4 +928,57 @@ pub(crate) fn decode_scalar(
             })
         }
     })
+}
+
+/// Follows the steps of `r` from kernel address `base` and reads the integer at the end.
+fn follow_and_read(k: &dyn Target, r: &Resolved, leaf: Leaf, base: u64, path: &str) -> Result<u64> {
+    let mut a = base;
+    for s in &r.steps {
+        match s {
+            Step::Offset(o) => {
+                a = a.checked_add(*o).ok_or_else(|| {
+                    ValueError::Other(format!("address {a:#x} + {o:#x} overflows"))
+                })?
+            }
+            Step::Deref { ptr_ty, upto } => {
+                let p = k.read_u64(Kva(a)).map_err(|e| ValueError::Read {
+                    type_name: type_name_of(k, *ptr_ty),
+                    addr: a,
+                    source: e,
+                })?;
+                if p == 0 {
+                    return Err(ValueError::NullPointer {
+                        type_name: type_name_of(k, *ptr_ty),
+                        member: path.to_string(),
+                        pointer: path.get(..*upto).unwrap_or("").to_string(),
+                        at: Some(a),
+                    });
+                }
+                a = p;
+            }
+        }
+    }
+    let n = match r.bits {
+        Some((bo, bs)) => ((bo + bs).div_ceil(8) as usize).min(16),
+        None => usize::from(leaf.size),
+    };
+    let mut buf = [0u8; 16];
+    k.read_virt(Kva(a), &mut buf[..n])
+        .map_err(|e| ValueError::Read {
+            type_name: type_name_of(k, r.ty),
+            addr: a,
+            source: e,
+        })?;
+    let raw = raw_from(&buf[..n], u64::from(leaf.size), r.bits);
+    let width = r.bits.map(|b| b.1).unwrap_or(u32::from(leaf.size) * 8);
+    Ok(if leaf.signed && width > 0 && width < 64 {
+        let sh = 64 - width;
+        (((raw << sh) as i64) >> sh) as u64
+    } else {
+        raw
+    })
+}
+
+fn type_name_of(k: &dyn Target, ty: TypeId) -> String {
+    k.type_index().map(|t| t.type_name(ty)).unwrap_or_default()
 }

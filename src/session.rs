@@ -319,7 +319,11 @@ impl crate::value::Target for Session {
             .map_err(|e| crate::value::ValueError::Other(e.to_string()))
     }
     fn symbol_near(&self, addr: u64) -> Option<(String, u64)> {
-        self.symbol_at(addr).map(|(s, off)| (s.name.clone(), off))
+        // Like gdb (and so crash), data addresses are not named after zero-size untyped
+        // symbols such as `init_stack`.
+        self.symbol_at(addr)
+            .filter(|(s, _)| s.size > 0 || s.kind == crate::debuginfo::SymbolKind::Text)
+            .map(|(s, off)| (s.name.clone(), off))
     }
     fn global_var(&self, name: &str) -> Option<(u64, TypeId)> {
         self.global(name).ok()

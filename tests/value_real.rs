@@ -439,7 +439,8 @@ fn struct_offsets_match_crash() {
 
 /// `p`, `struct`, `whatis`, `list`, `tree` print exactly what crash 8.0.2 printed for the
 /// commands of `print.cmds` (run in one session so `$N` numbers line up): `p init_task.*`
-/// fields, `struct list_head ADDR`, an enum, a typedef, bitfield members, a list, a tree.
+/// fields and the whole of `init_task`, `init_mm`, `*init_task.nsproxy`, `init_uts_ns`,
+/// `struct list_head ADDR`, an enum, a typedef, bitfield members, a list, a tree.
 #[test]
 fn printing_matches_crash() {
     let s = live();

@@ -11,6 +11,9 @@ pub mod format;
 mod object;
 pub mod walk;
 
+#[cfg(test)]
+mod tests;
+
 pub use object::{Location, PathCache, Scalar, Value};
 
 use crate::debuginfo::{DebugInfoError, TypeId, TypeIndex};

@@ -1,6 +1,8 @@
 //! `list`: walk a linked list as crash does: singly linked `next` chains, `list_head` lists
 //! embedded in structures (`-h`) or headed by a standalone `list_head` (`-H`), forwards or
 //! backwards (`-r`), printing each entry's address and optionally its members (`-s`).
+//!
+//! Must not import `script` or `repl`.
 
 use super::struct_cmd::{address_arg, offset_arg, radix, StructSpec};
 use super::{Command, Opts};

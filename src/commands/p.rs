@@ -1,6 +1,8 @@
 //! `p`: evaluate a C-like expression and print its value as crash (gdb) does:
 //! `p init_task.comm`, `p *init_task.thread_pid`, `p &init_task`, `p (struct list_head *)0x…`,
 //! `p runqueues:0`, `p -x jiffies`.
+//!
+//! Must not import `script` or `repl`.
 
 use super::struct_cmd::radix;
 use super::{Command, Opts};

@@ -1,6 +1,8 @@
 //! `struct`, `union` and the `*type` shorthand: print a type's definition (with `-o`
 //! offsets), or objects of that type at an address, whole or by member, as crash does.
 //! Also the helpers the other value commands share (type and address arguments, radix).
+//!
+//! Must not import `script` or `repl`.
 
 use super::{parse_address, Command, Opts};
 use crate::debuginfo::TypeId;
@@ -181,6 +183,17 @@ pub(crate) fn run_struct(
     };
     for obj in read_objects(session, ty, addr, count)? {
         let base = obj.address().unwrap_or(0);
+        if o.has("o") && !members.is_empty() {
+            writeln!(out, "{} {{", types.type_name(ty))?;
+            for m in &members {
+                let mi = types.member(ty, m)?;
+                let decl = crate::value::decl::declare(types, mi.ty, m);
+                let bits = mi.bit_size.map(|b| format!(" : {b}")).unwrap_or_default();
+                writeln!(out, "  [{:x}] {decl}{bits};", base.wrapping_add(mi.offset))?;
+            }
+            writeln!(out, "}}")?;
+            continue;
+        }
         if o.has("o") {
             writeln!(out, "{} {{", types.type_name(ty))?;
             for l in layout(types, ty)? {

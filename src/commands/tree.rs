@@ -1,5 +1,7 @@
 //! `tree`: walk an rbtree, xarray/radix tree (IDRs too) or maple tree and print its entries as
 //! crash does, optionally as structures (`-s`).
+//!
+//! Must not import `script` or `repl`.
 
 use super::struct_cmd::{address_arg, offset_arg, radix, StructSpec};
 use super::{Command, Opts};
@@ -14,13 +16,13 @@ pub struct Tree;
 
 const USAGE: &str = "\
 tree -t [rbtree|radix|xarray|maple] [-r OFFSET] [-o OFFSET] [-s struct[.member[,member]]]
-     [-x|-d] [-N] [-p] START
-  rbtree:  START is a struct rb_root (or, with -N, an rb_node); entries are printed in order
-           as the address of the containing structure: node - OFFSET (-o, a number or
-           struct.member)
+     [-x|-d] [-N] [-I] [-p] START
+  rbtree:  START is a struct rb_root (or, with -N, an rb_node); each node is printed as the
+           address of the containing structure: node - OFFSET (-o, a number or
+           struct.member), in crash's order (node, left subtree, right subtree);
+           -I: in order, smallest first
   radix, xarray: START is a struct xarray / radix_tree_root; entries are the stored pointers
   maple:   START is a struct maple_tree; entries are the stored pointers
-           in crash's order (node, left subtree, right subtree); -I: in order, smallest first
   -r OFFSET  START is a structure containing the root at OFFSET
   -p         also print the index (xarray, radix, maple: first-last range)
   -s TYPE[.m,…] print each entry as TYPE (or only the given members)

@@ -1,6 +1,8 @@
 //! `whatis`: the C definition of a type (`whatis task_struct`, `whatis enum pid_type`,
 //! `whatis pid_t`) or the declaration of a global variable (`whatis jiffies`), with `-o`
 //! offsets, as crash prints them.
+//!
+//! Must not import `script` or `repl`.
 
 use super::struct_cmd::lookup_type;
 use super::{Command, Opts};

@@ -447,6 +447,15 @@ fn printing_matches_crash() {
     let reg = Registry::new();
     let cmds = std::fs::read_to_string(format!("{GOLDEN}/print.cmds")).expect("cmds");
     let want = std::fs::read_to_string(format!("{GOLDEN}/print.txt")).expect("golden");
+    // The golden output holds this dump's (KASLR-relocated) addresses: check it was made from
+    // this very dump before comparing, so a regenerated fixture gives a clear message.
+    let init = s.symbol_addr("init_task").expect("init_task");
+    assert!(
+        want.contains(&format!("{:#x} <init_task+2192>", init + 2192)),
+        "tests/golden/crash/print.txt was made from another dump: rerun \
+         tests/tools/make-crash-golden.sh {}",
+        common::fixture_dir().display()
+    );
     let mut got = String::new();
     for line in cmds.lines().filter(|l| !l.trim().is_empty()) {
         got.push_str(&run(s, &reg, line).unwrap_or_else(|e| panic!("{line}: {e}")));

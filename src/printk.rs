@@ -81,8 +81,7 @@ fn offsets(s: &Session) -> Result<Offsets> {
         text_len: s.offset_in(info, "text_len")?,
         facility: s.offset_in(info, "facility")?,
         caller_id: s.offset_in(info, "caller_id")?,
-        size_bits: s.offset_in(ring, "text_data_ring.size_bits")?
-            - s.offset_in(ring, "text_data_ring")?,
+        size_bits: s.offset_in(ring, "text_data_ring.size_bits")? - s.offset_in(ring, "text_data_ring")?,
         data: s.offset_in(ring, "text_data_ring.data")? - s.offset_in(ring, "text_data_ring")?,
     })
 }
@@ -122,16 +121,7 @@ pub fn read_log(s: &Session) -> Result<Vec<LogRecord>> {
         }
         let idx = id & (count - 1);
         let d = descs + idx * o.desc_size;
-        if let Some(rec) = read_record(
-            s,
-            &o,
-            d,
-            infos + idx * o.info_size,
-            id,
-            id_mask,
-            data,
-            data_size,
-        ) {
+        if let Some(rec) = read_record(s, &o, d, infos + idx * o.info_size, id, id_mask, data, data_size) {
             out.push(rec);
         }
         if id == head {
@@ -188,11 +178,7 @@ fn read_record(
 
 /// Formats a record's timestamp as `[    5.123456]`.
 pub fn format_timestamp(ts_nsec: u64) -> String {
-    format!(
-        "[{:>5}.{:06}]",
-        ts_nsec / 1_000_000_000,
-        ts_nsec % 1_000_000_000 / 1000
-    )
+    format!("[{:>5}.{:06}]", ts_nsec / 1_000_000_000, ts_nsec % 1_000_000_000 / 1000)
 }
 
 /// Markers of a crash in the log, most specific first (what crash's PANIC line shows).

@@ -218,9 +218,7 @@ pub fn cpu_counts(s: &Session) -> Option<(u64, u64)> {
     let online = cpumask_weight(s, "__cpu_online_mask")
         .filter(|&n| n > 0)
         .or_else(|| online_cpus(s))?;
-    let present = cpumask_weight(s, "__cpu_present_mask")
-        .unwrap_or(online)
-        .max(online);
+    let present = cpumask_weight(s, "__cpu_present_mask").unwrap_or(online).max(online);
     Some((present, present - online))
 }
 

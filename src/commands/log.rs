@@ -47,10 +47,7 @@ impl Command for Log {
             let stamp = if o.has("t") {
                 String::new()
             } else if let Some(b) = boot_wall {
-                format!(
-                    "[{}] ",
-                    format_date_utc(b + (r.ts_nsec / 1_000_000_000) as i64)
-                )
+                format!("[{}] ", format_date_utc(b + (r.ts_nsec / 1_000_000_000) as i64))
             } else {
                 format!("{} ", format_timestamp(r.ts_nsec))
             };

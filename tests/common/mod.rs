@@ -62,8 +62,8 @@ pub fn truth(scenario: &str) -> serde_json::Value {
 /// Dump files listed in the manifest: (file name, scenario, format).
 pub fn manifest() -> Vec<(String, String, String)> {
     let p = fixture("manifest.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).expect("manifest"))
-        .expect("manifest json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p).expect("manifest")).expect("manifest json");
     let list = v
         .get("dumps")
         .and_then(|d| d.as_array())

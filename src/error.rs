@@ -17,6 +17,9 @@ pub enum Error {
     /// The vmlinux and the dump do not belong together, or a kernel fact could not be found.
     #[error("{0}")]
     Kernel(String),
+    /// A typed value could not be read or used.
+    #[error(transparent)]
+    Value(#[from] crate::value::ValueError),
     /// A command's arguments were wrong.
     #[error("{0}")]
     Usage(String),

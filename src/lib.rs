@@ -21,5 +21,6 @@ pub mod session;
 pub mod stack;
 pub mod sysinfo;
 pub mod tasks;
+pub mod value;
 
 pub use error::{Error, Result};

@@ -27,6 +27,7 @@ pub struct Session {
     per_cpu_offsets: Vec<u64>,
     types: OnceLock<std::result::Result<TypeIndex, String>>,
     self_ref: OnceLock<Weak<Session>>,
+    paths: crate::value::PathCache,
 }
 
 impl std::fmt::Debug for Session {
@@ -125,6 +126,7 @@ impl Session {
             per_cpu_offsets: Vec::new(),
             types: OnceLock::new(),
             self_ref: OnceLock::new(),
+            paths: crate::value::PathCache::new(),
         };
         let slide = s.kaslr_offset();
         check_match(
@@ -325,5 +327,43 @@ impl MemoryReader for Session {
 impl PhysReader for Session {
     fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemoryError> {
         self.dump.read_phys(pa, buf)
+    }
+}
+
+impl crate::value::Target for Session {
+    fn type_index(&self) -> std::result::Result<&TypeIndex, crate::value::ValueError> {
+        self.types()
+            .map_err(|e| crate::value::ValueError::Other(e.to_string()))
+    }
+    fn symbol_near(&self, addr: u64) -> Option<(String, u64)> {
+        // Like gdb (and so crash), data addresses are not named after zero-size untyped
+        // symbols such as `init_stack`.
+        self.symbol_at(addr)
+            .filter(|(s, _)| s.size > 0 || s.kind == crate::debuginfo::SymbolKind::Text)
+            .map(|(s, off)| (s.name.clone(), off))
+    }
+    fn global_var(&self, name: &str) -> Option<(u64, TypeId)> {
+        self.global(name).ok()
+    }
+    fn symbol_address(&self, name: &str) -> Option<u64> {
+        self.symbol_addr(name)
+    }
+    fn symbols_at(&self, addr: u64) -> Vec<String> {
+        let link = addr.wrapping_sub(self.kaslr_offset());
+        self.vmlinux
+            .symbols()
+            .iter()
+            .filter(|s| s.addr == link)
+            .map(|s| s.name.clone())
+            .collect()
+    }
+    fn is_percpu_offset(&self, addr: u64) -> bool {
+        self.is_percpu_link_addr(addr)
+    }
+    fn cpu_offsets(&self) -> &[u64] {
+        self.per_cpu_offsets()
+    }
+    fn path_cache(&self) -> &crate::value::PathCache {
+        &self.paths
     }
 }

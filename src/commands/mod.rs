@@ -12,14 +12,19 @@ pub mod bt;
 pub mod data;
 pub mod foreach;
 pub mod help;
+pub mod list;
 pub mod log;
+pub mod p;
 pub mod pipe;
 pub mod ps;
 pub mod rd;
 pub mod runq;
+pub mod struct_cmd;
 pub mod sym;
 pub mod sys;
 pub mod task;
+pub mod tree;
+pub mod whatis;
 
 pub use args::{parse_address, split_line, Opts};
 pub use data::Data;
@@ -74,6 +79,12 @@ impl Registry {
                 Box::new(task::Task),
                 Box::new(foreach::Foreach),
                 Box::new(runq::Runq),
+                Box::new(struct_cmd::StructCmd::structs()),
+                Box::new(struct_cmd::StructCmd::unions()),
+                Box::new(p::P::default()),
+                Box::new(whatis::Whatis),
+                Box::new(list::List),
+                Box::new(tree::Tree),
             ],
         }
     }
@@ -119,6 +130,22 @@ impl Registry {
         let Some((name, args)) = words.split_first() else {
             return Ok(());
         };
+        // crash's `*type ADDR` shorthand for `struct type ADDR` (or union).
+        if let Some(ty) = name.strip_prefix('*').filter(|t| !t.is_empty()) {
+            let mut a = vec![ty.to_string()];
+            a.extend(args.iter().cloned());
+            let base = ty.split('.').next().unwrap_or(ty);
+            let kw = match session.types() {
+                Ok(t)
+                    if t.find_type(&format!("struct {base}")).is_none()
+                        && t.find_type(&format!("union {base}")).is_some() =>
+                {
+                    "union"
+                }
+                _ => "struct",
+            };
+            return struct_cmd::run_struct(session, kw, &a, out);
+        }
         let cmd = self
             .find(name)
             .ok_or_else(|| Error::Usage(format!("{name}: command not found")))?;

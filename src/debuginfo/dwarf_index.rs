@@ -598,6 +598,11 @@ impl TypeIndex {
         TypeId(TypeId::SYNTHETIC | i)
     }
 
+    /// The pointer type to `id` (`void *` for [`TypeId::VOID`]), composed by the index.
+    pub fn pointer_to(&self, id: TypeId) -> TypeId {
+        self.synth(SynthKey::Ptr((id != TypeId::VOID).then_some(id)))
+    }
+
     /// The type `id` denotes, materialized from DWARF on first use and cached.
     pub fn get(&self, id: TypeId) -> Result<Arc<Type>, DebugInfoError> {
         if id == TypeId::VOID {

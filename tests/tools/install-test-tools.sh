@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the tools the tests drive or compare against: tmux (REPL tests), Debian's crash
-# (cross-checks), hyperfine (benchmarks) and drgn from PyPI in /var/cache/rkdump/venv.
+# (cross-checks), hyperfine (benchmarks) and drgn from PyPI (install-drgn.sh).
 # Idempotent.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -12,9 +12,4 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-venv=/var/cache/rkdump/venv
-if [ ! -x "$venv/bin/drgn" ]; then
-  mkdir -p /var/cache/rkdump
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q drgn
-fi
+bash "$(dirname "$0")/install-drgn.sh"

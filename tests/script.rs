@@ -204,3 +204,101 @@ fn packs_become_commands() {
     assert!(e.contains("needs script API 99"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn gendisk_with_readsu_lists_the_guests_disks() {
+    let t = common::truth("live");
+    let (r, _) = run(r#"
+        let sb = read_symbol("blockdev_superblock");
+        let names = [];
+        for inode in list_for_each_entry(addr_of(sb, "s_inodes"), "struct inode", "i_sb_list") {
+            let bdev = container_of(inode, "struct bdev_inode", "vfs_inode").bdev;
+            if bdev.bd_partno == 0 && !is_null(bdev.bd_disk) {
+                names.push(readSU("struct gendisk", bdev.bd_disk.addr).disk_name);
+            }
+        }
+        names.sort();
+        names.reduce(|s, n| if s == () { n } else { s + " " + n })
+        "#);
+    let mut want: Vec<String> = t["disks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .chain(
+            t["dm"]["devices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["kname"].as_str().unwrap().to_string()),
+        )
+        .collect();
+    want.sort();
+    assert_eq!(r.unwrap(), want.join(" "));
+}
+
+#[test]
+fn pointer_transparent_objects() {
+    // Member names that are Rhai keywords work after a dot; pointers are followed.
+    let (r, _) = run(r#"
+        let t = read_symbol("init_task");
+        let sp = t.thread.sp;
+        let raw = read_u64(addr_of(t, "thread") + member_offset("struct thread_struct", "sp"));
+        `${t.comm} ${sp == raw && sp != 0} ${find_task(1).mm.owner.comm} ${"comm" in t} ${"nope" in t}`
+        "#);
+    assert_eq!(r.unwrap(), "swapper/0 true init true false");
+    // A NULL pointer errors on member access with the pointer's name; catchable.
+    let (r, _) = run(r#"
+        let k = "";
+        try { read_symbol("init_task").mm.owner } catch (e) { k = e.kind + ": " + e.message; }
+        k
+        "#);
+    let r = r.unwrap();
+    assert!(
+        r.starts_with("null: cannot take 'owner'") && r.contains("NULL"),
+        "{r}"
+    );
+    // Objects behave as maps of their members.
+    let (r, _) = run(r#"
+        let avg = read_symbol("init_task").se.avg;
+        let m = avg.to_map();
+        `${fields(avg).len() == m.len()} ${m.contains("load_avg")} ${avg.members()[0].name}`
+        "#);
+    assert_eq!(r.unwrap(), "true true last_update_time");
+}
+
+#[test]
+fn walking_all_tasks_matches_the_guest() {
+    let t = common::truth("live");
+    let (r, _) = run(r#"
+        let pids = [];
+        for t in for_each_task() { if t.pid != 0 { pids.push(t.pid); } }
+        pids.sort();
+        pids
+        "#);
+    let mut want: Vec<i64> = t["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pid"].as_i64().unwrap())
+        .collect();
+    want.sort();
+    let want = format!("{want:?}");
+    assert_eq!(r.unwrap(), want);
+    // States and stacks: the D-state dd tasks wait in submit_bio_wait.
+    let (r, _) = run(r#"
+        let n = 0;
+        for t in for_each_task() {
+            if task_state(t) == "UN" && t.comm == "dd" && has_func(t, "submit_bio_wait") { n += 1; }
+        }
+        n
+        "#);
+    let dd = t["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["comm"] == "dd" && p["state"] == "D")
+        .count();
+    assert!(dd >= 2);
+    assert_eq!(r.unwrap(), dd.to_string());
+}

@@ -424,48 +424,48 @@ fn task_list_agrees_with_drgn() {
 #[test]
 fn struct_offsets_match_crash() {
     let s = live();
-    for t in [
+    let types = [
         "list_head",
         "kobject",
         "pid_namespace",
         "task_struct",
         "page",
         "rq",
-    ] {
-        let want = std::fs::read_to_string(format!("{GOLDEN}/struct-o-{t}.txt")).expect("golden");
-        assert_eq!(run_ok(s, &format!("struct {t} -o")), want, "struct {t} -o");
+    ];
+    let cmds: Vec<String> = types.iter().map(|t| format!("struct {t} -o")).collect();
+    let cmd_refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
+    let want = common::crash_outputs(&common::fixture("live.elf"), &cmd_refs);
+    for (cmd, want) in cmds.iter().zip(want) {
+        assert_eq!(run_ok(s, cmd), want, "{cmd}");
     }
 }
 
-/// `p`, `struct`, `whatis`, `list`, `tree` print exactly what crash 8.0.2 printed for the
-/// commands of `print.cmds` (run in one session so `$N` numbers line up): `p init_task.*`
-/// fields and the whole of `init_task`, `init_mm`, `*init_task.nsproxy`, `init_uts_ns`,
-/// `struct list_head ADDR`, an enum, a typedef, bitfield members, a list, a tree.
+/// `p`, `struct`, `whatis`, `list`, `tree` print exactly what crash 8.0.2 prints for the
+/// commands of `tests/golden/crash/print.cmds`, run on the same dump by crash in the test:
+/// `p init_task.*` fields and the whole of `init_task`, `init_mm`, `*init_task.nsproxy`,
+/// `init_uts_ns`, `struct list_head ADDR`, an enum, a typedef, bitfield members, a list, a tree.
+/// Commands run in one session in both tools so the `$N` value numbers line up.
 #[test]
 fn printing_matches_crash() {
     let s = live();
     let reg = Registry::new();
-    let cmds = std::fs::read_to_string(format!("{GOLDEN}/print.cmds")).expect("cmds");
-    let want = std::fs::read_to_string(format!("{GOLDEN}/print.txt")).expect("golden");
-    // The golden output holds this dump's (KASLR-relocated) addresses: check it was made from
-    // this very dump before comparing, so a regenerated fixture gives a clear message.
-    let init = s.symbol_addr("init_task").expect("init_task");
-    assert!(
-        want.contains(&format!("{:#x} <init_task+2192>", init + 2192)),
-        "tests/golden/crash/print.txt was made from another dump: rerun \
-         tests/tools/make-crash-golden.sh {}",
-        common::fixture_dir().display()
-    );
-    let mut got = String::new();
-    for line in cmds.lines().filter(|l| !l.trim().is_empty()) {
-        got.push_str(&run(s, &reg, line).unwrap_or_else(|e| panic!("{line}: {e}")));
+    // Addresses move with KASLR: print.cmds names them as placeholders.
+    let tasks = s.symbol_addr("init_task").expect("init_task")
+        + s.offset_of("struct task_struct", "tasks").expect("tasks");
+    let cmds = std::fs::read_to_string(format!("{GOLDEN}/print.cmds"))
+        .expect("cmds")
+        .replace("@INIT_TASK_TASKS@", &format!("{tasks:x}"));
+    let cmds: Vec<&str> = cmds.lines().filter(|l| !l.trim().is_empty()).collect();
+    let want = common::crash_outputs(&common::fixture("live.elf"), &cmds);
+    let mut compared = 0;
+    for (line, want) in cmds.iter().zip(&want) {
+        let got = run(s, &reg, line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        let got: Vec<&str> = got.lines().filter(|l| !l.is_empty()).collect();
+        let want: Vec<&str> = want.lines().collect();
+        assert_eq!(got, want, "{line}");
+        compared += want.len();
     }
-    let got: Vec<&str> = got.lines().filter(|l| !l.is_empty()).collect();
-    let want: Vec<&str> = want.lines().collect();
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(g, w, "line {} differs", i + 1);
-    }
-    assert_eq!(got.len(), want.len());
+    assert!(compared > 1500, "only {compared} lines compared");
 }
 
 /// Bad inputs give clear errors, never panics.

@@ -104,3 +104,11 @@ pub fn from_error(e: Error) -> Box<EvalAltResult> {
         other => runtime("kernel", other.to_string(), None),
     }
 }
+
+/// The message of a script error (a thrown map's `message`, else its text).
+pub fn describe_eval(e: &EvalAltResult) -> String {
+    match e {
+        EvalAltResult::ErrorRuntime(v, _) => describe(v),
+        other => other.to_string(),
+    }
+}

@@ -220,7 +220,9 @@ impl ScriptHost {
             .eval_with_scope::<Dynamic>(scope, line)
             .map_err(|e| error::ScriptError::from_eval("<input>", *e));
         if let Ok(v) = &r {
-            if !v.is_unit() {
+            if let Some(o) = v.read_lock::<api::objects::KObj>() {
+                self.ctx.out.line(&o.render());
+            } else if !v.is_unit() {
                 self.ctx.out.line(&v.to_string());
             }
         }

@@ -223,8 +223,10 @@ impl Shell {
             // say it the way a shell would.
             let first = line.split_whitespace().next().unwrap_or("");
             let word_like = first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            let unknown = e.message.contains("not found") || e.message.contains("Syntax error");
-            if word_like && unknown && !first.is_empty() {
+            let unknown_name = e.message.contains(&format!("Variable not found: {first}"));
+            let shell_like =
+                e.message.contains("Syntax error") && !line.contains(['(', '=', '"', '{', ';']);
+            if word_like && !first.is_empty() && (unknown_name || shell_like) {
                 format!(
                     "{first}: command not found (nor a Rhai expression: {})",
                     e.message

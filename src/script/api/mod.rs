@@ -4,8 +4,10 @@ pub mod commands;
 pub mod files;
 pub mod kernel;
 pub mod memory;
+pub mod objects;
 pub mod report;
 pub mod symbols;
+pub mod tasks;
 pub mod types;
 
 use super::HostContext;
@@ -15,7 +17,9 @@ use std::sync::Arc;
 /// Registers every API surface on `engine`.
 pub fn register_all(engine: &mut Engine, ctx: &Arc<HostContext>) {
     memory::register(engine, ctx);
+    objects::register(engine, ctx);
     symbols::register(engine, ctx);
+    tasks::register(engine, ctx);
     types::register(engine, ctx);
     kernel::register(engine, ctx);
     commands::register(engine, ctx);

@@ -1,0 +1,529 @@
+//! Kernel objects in Rhai: `KObj` wraps a typed [`Value`] and resolves members from DWARF at
+//! run time. Member access is **pointer-transparent** (`t.mm.owner.comm`); a NULL pointer is a
+//! null object that errors on member access; `char[]`/`char *` read as strings, integers,
+//! enums and bitfields as INT; structs, unions, arrays and pointers to structs stay objects.
+//!
+//! ```rhai
+//! let t = read_struct("struct task_struct", sym_addr("init_task"));
+//! print(t.comm);                      // swapper/0
+//! for m in t.se.avg.members() { print(`${m.name} = ${m.value}`); }
+//! let pid1 = find_task(1);
+//! print(pid1.mm.owner.comm);          // init
+//! ```
+
+use crate::debuginfo::{Type, TypeId, TypeIndex};
+use crate::register_aliases;
+use crate::script::error::{from_error, runtime};
+use crate::script::HostContext;
+use crate::session::Session;
+use crate::value::{format, Value, ValueError};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
+use std::sync::Arc;
+
+type R<T> = Result<T, Box<EvalAltResult>>;
+
+/// A kernel object in a script.
+#[derive(Clone)]
+pub struct KObj {
+    /// The value.
+    pub value: Value,
+    session: Arc<Session>,
+}
+
+impl std::fmt::Debug for KObj {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KObj({:?})", self.value)
+    }
+}
+
+fn verr(e: ValueError) -> Box<EvalAltResult> {
+    let addr = match &e {
+        ValueError::Read { addr, .. } => Some(*addr),
+        ValueError::NullPointer { at, .. } => *at,
+        _ => None,
+    };
+    let kind = match &e {
+        ValueError::NoMember { .. } => "member",
+        ValueError::NullPointer { .. } => "null",
+        ValueError::Read { .. } => "memory",
+        ValueError::NoType(..) => "type",
+        _ => "value",
+    };
+    runtime(kind, e.to_string(), addr)
+}
+
+fn types(s: &Session) -> R<&TypeIndex> {
+    s.types().map_err(from_error)
+}
+
+fn is_char(t: &TypeIndex, id: TypeId) -> bool {
+    t.resolve(id)
+        .ok()
+        .and_then(|r| t.get(r).ok())
+        .is_some_and(|ty| {
+            matches!(&*ty, Type::Base { encoding, size: 1, .. }
+                if matches!(encoding, crate::debuginfo::BaseEncoding::SignedChar
+                    | crate::debuginfo::BaseEncoding::UnsignedChar))
+        })
+}
+
+fn is_aggregate(t: &TypeIndex, id: TypeId) -> bool {
+    t.resolve(id)
+        .ok()
+        .and_then(|r| t.get(r).ok())
+        .is_some_and(|ty| matches!(&*ty, Type::Struct { .. }))
+}
+
+impl KObj {
+    /// Wraps a value.
+    pub fn new(value: Value, session: Arc<Session>) -> Self {
+        Self { value, session }
+    }
+
+    fn k(&self) -> &Session {
+        &self.session
+    }
+
+    /// Whether this is a pointer (to a struct) rather than the struct itself.
+    fn pointer_target(&self) -> R<Option<Option<TypeId>>> {
+        let t = self.value.resolved_type(self.k()).map_err(verr)?;
+        Ok(match &*t {
+            Type::Pointer { target, .. } => Some(*target),
+            _ => None,
+        })
+    }
+
+    /// The address of the object (a pointer gives the address it holds).
+    pub fn addr(&self) -> R<u64> {
+        if self.pointer_target()?.is_some() {
+            return self.value.to_u64(self.k()).map_err(verr);
+        }
+        self.value
+            .address()
+            .ok_or_else(|| runtime("value", "the value has no address".into(), None))
+    }
+
+    /// Whether this is a NULL pointer.
+    pub fn is_null(&self) -> R<bool> {
+        Ok(self.pointer_target()?.is_some() && self.value.to_u64(self.k()).map_err(verr)? == 0)
+    }
+
+    /// The object the value designates for member access: a pointer is followed.
+    fn target(&self) -> R<Value> {
+        if self.pointer_target()?.is_some() {
+            return self.value.deref(self.k()).map_err(verr);
+        }
+        Ok(self.value.clone())
+    }
+
+    /// A member by dotted path, converted for scripts.
+    pub fn get(&self, path: &str) -> R<Dynamic> {
+        let v = self.value.member(self.k(), path).map_err(verr)?;
+        to_dynamic(&self.session, v)
+    }
+
+    /// Element `i` of an array (or of what a pointer points to).
+    pub fn at_index(&self, i: INT) -> R<Dynamic> {
+        let v = self.value.index(self.k(), i).map_err(verr)?;
+        to_dynamic(&self.session, v)
+    }
+
+    /// Members as (name, value) pairs, anonymous members flattened.
+    pub fn member_list(&self) -> R<Vec<(String, Dynamic)>> {
+        let target = self.target()?;
+        let mut out = Vec::new();
+        let mut stack = vec![target];
+        while let Some(v) = stack.pop() {
+            let members = v.members(self.k()).map_err(verr)?;
+            let mut anon = Vec::new();
+            for (name, mv) in members {
+                match name {
+                    Some(n) => {
+                        let d = to_dynamic(&self.session, mv).unwrap_or_else(|e| {
+                            Dynamic::from(format!("<{}>", crate::script::error::describe_eval(&e)))
+                        });
+                        out.push((n, d));
+                    }
+                    None => anon.push(mv),
+                }
+            }
+            stack.extend(anon.into_iter().rev());
+        }
+        Ok(out)
+    }
+
+    /// The C-like text of the object.
+    pub fn render(&self) -> String {
+        let opts = format::FormatOptions::default();
+        format::format_top(self.k(), &self.value, &opts).unwrap_or_else(|e| format!("<{e}>"))
+    }
+
+    /// The C spelling of its type.
+    pub fn type_name(&self) -> String {
+        self.session
+            .types()
+            .map(|t| t.type_name(self.value.ty()))
+            .unwrap_or_default()
+    }
+}
+
+impl IntoIterator for KObj {
+    type Item = Dynamic;
+    type IntoIter = std::vec::IntoIter<Dynamic>;
+    /// Iterates an array's elements (a failed element read ends the iteration).
+    fn into_iter(self) -> Self::IntoIter {
+        let n = self.value.len(self.k()).ok().flatten().unwrap_or(0);
+        (0..n as INT)
+            .map_while(|i| self.at_index(i).ok())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+}
+
+/// Converts a value into what a script sees: INT, string, or an object.
+pub fn to_dynamic(s: &Arc<Session>, v: Value) -> R<Dynamic> {
+    let t = types(s)?;
+    let ty = v.resolved_type(&**s).map_err(verr)?;
+    match &*ty {
+        Type::Struct { .. } => Ok(Dynamic::from(KObj::new(v, s.clone()))),
+        Type::Array { elem, .. } if is_char(t, *elem) => {
+            v.string(&**s).map(Dynamic::from).map_err(verr)
+        }
+        Type::Array { .. } => Ok(Dynamic::from(KObj::new(v, s.clone()))),
+        Type::Pointer {
+            target: Some(tg), ..
+        } if is_char(t, *tg) => {
+            if v.to_u64(&**s).map_err(verr)? == 0 {
+                Ok(Dynamic::from(String::new()))
+            } else {
+                v.string(&**s).map(Dynamic::from).map_err(verr)
+            }
+        }
+        Type::Pointer {
+            target: Some(tg), ..
+        } if is_aggregate(t, *tg) => Ok(Dynamic::from(KObj::new(v, s.clone()))),
+        Type::Base {
+            encoding: crate::debuginfo::BaseEncoding::Float,
+            ..
+        } => match v.scalar(&**s).map_err(verr)? {
+            crate::value::Scalar::Float(f) => Ok(Dynamic::from(f)),
+            other => Ok(Dynamic::from(other.as_i64())),
+        },
+        Type::Base {
+            encoding: crate::debuginfo::BaseEncoding::Bool,
+            ..
+        } => Ok(Dynamic::from(v.to_u64(&**s).map_err(verr)? != 0)),
+        _ => Ok(Dynamic::from(v.to_u64(&**s).map_err(verr)? as INT)),
+    }
+}
+
+fn find_type(s: &Session, name: &str) -> R<TypeId> {
+    let t = types(s)?;
+    t.find_type(name.trim())
+        .ok_or_else(|| runtime("type", format!("no type named '{name}'"), None))
+}
+
+/// An address from an INT or an object.
+fn address_of(d: &Dynamic) -> R<u64> {
+    if let Some(o) = d.read_lock::<KObj>() {
+        return o.addr();
+    }
+    d.as_int().map(|i| i as u64).map_err(|t| {
+        runtime(
+            "usage",
+            format!("expected an address or object, got {t}"),
+            None,
+        )
+    })
+}
+
+fn obj_at(ctx: &HostContext, ty: &str, addr: u64) -> R<KObj> {
+    let id = find_type(&ctx.session, ty)?;
+    Ok(KObj::new(Value::at(id, addr), ctx.session.clone()))
+}
+
+/// Structures linked through the `list_head` member `member`, from the list head at `head`.
+fn list_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, bound: usize) -> R<Array> {
+    let id = find_type(&ctx.session, ty)?;
+    let off = types(&ctx.session)?
+        .member(id, member)
+        .map_err(|e| from_error(e.into()))?
+        .offset;
+    let opts = crate::value::walk::ListOpts {
+        offset: off,
+        reverse: false,
+        end: None,
+        bound,
+    };
+    let walk = crate::value::walk::list(
+        &*ctx.session,
+        crate::value::walk::ListStart::Head(head),
+        &opts,
+    );
+    for w in &walk.warnings {
+        ctx.out
+            .line(&format!("+++WARNING+++ list at {head:#x}: {w}"));
+    }
+    Ok(walk
+        .items
+        .into_iter()
+        .map(|a| Dynamic::from(KObj::new(Value::at(id, a), ctx.session.clone())))
+        .collect())
+}
+
+/// Most elements a walk returns.
+const WALK_BOUND: usize = 1_000_000;
+
+/// Lets kernel member names that are Rhai keywords or reserved words (`thread`, `private`,
+/// `default`, `new`, `match`, `sync`, …) follow a dot: `t.thread.sp`, `page.private`.
+fn map_keywords_after_dot(engine: &mut Engine) {
+    use rhai::Token;
+    let after_dot = std::cell::Cell::new(false);
+    // `on_parse_token` is marked volatile (not deprecated) by Rhai.
+    #[allow(deprecated)]
+    engine.on_parse_token(move |token, _pos, _state| {
+        let was_dot = after_dot.replace(matches!(token, Token::Period | Token::Elvis));
+        if !was_dot {
+            return token;
+        }
+        let word = match &token {
+            Token::Reserved(s) => Some(s.to_string()),
+            Token::Identifier(_) => None,
+            t => {
+                let w = t.literal_syntax();
+                (!w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .then(|| w.to_string())
+            }
+        };
+        match word {
+            Some(w) => Token::Identifier(Box::new(w.as_str().into())),
+            None => token,
+        }
+    });
+}
+
+/// Registers the object type and the functions that make and walk objects.
+pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
+    map_keywords_after_dot(engine);
+    engine
+        .register_type_with_name::<KObj>("KObj")
+        .register_fn("to_string", |o: &mut KObj| o.render())
+        .register_fn("to_debug", |o: &mut KObj| o.render())
+        .register_iterator::<KObj>()
+        .register_indexer_get(|o: &mut KObj, name: &str| o.get(name))
+        .register_indexer_get(|o: &mut KObj, i: INT| o.at_index(i));
+    // A getter per member name: faster than the indexer fallback. `addr` is also the object's
+    // address when the type has no member of that name.
+    if let Ok(t) = ctx.session.types() {
+        let mut names: Vec<&str> = t.member_names().collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            if name == "addr" {
+                continue;
+            }
+            let n = name.to_string();
+            engine.register_get(name, move |o: &mut KObj| o.get(&n));
+        }
+    }
+    engine.register_get("addr", |o: &mut KObj| -> R<Dynamic> {
+        if o.value.has_member(o.k(), "addr") {
+            o.get("addr")
+        } else {
+            o.addr().map(|a| Dynamic::from(a as INT))
+        }
+    });
+    engine.register_fn("addr", |o: &mut KObj| o.addr().map(|a| a as INT));
+    engine.register_fn("is_null", |o: &mut KObj| o.is_null());
+    engine.register_fn("is_null", |a: INT| a == 0);
+    engine.register_fn("len", |o: &mut KObj| -> R<INT> {
+        Ok(o.value.len(o.k()).map_err(verr)?.unwrap_or(0) as INT)
+    });
+    engine.register_fn("type_name", |o: &mut KObj| o.type_name());
+    engine.register_fn("fields", |o: &mut KObj| -> R<Array> {
+        Ok(o.member_list()?
+            .into_iter()
+            .map(|(n, _)| Dynamic::from(n))
+            .collect())
+    });
+    engine.register_fn("to_map", |o: &mut KObj| -> R<Map> {
+        Ok(o.member_list()?
+            .into_iter()
+            .map(|(n, v)| (n.into(), v))
+            .collect())
+    });
+    engine.register_fn("members", |o: &mut KObj| -> R<Array> {
+        Ok(o.member_list()?
+            .into_iter()
+            .map(|(n, v)| {
+                let mut m = Map::new();
+                m.insert("name".into(), Dynamic::from(n));
+                m.insert("value".into(), v);
+                Dynamic::from(m)
+            })
+            .collect())
+    });
+    engine.register_fn("contains", |o: &mut KObj, name: &str| {
+        o.target().is_ok_and(|t| t.has_member(o.k(), name))
+    });
+    engine.register_fn("has_member", |o: &mut KObj, name: &str| {
+        o.target().is_ok_and(|t| t.has_member(o.k(), name))
+    });
+    engine.register_fn("first_member", |o: &mut KObj, names: Array| -> R<Dynamic> {
+        for n in &names {
+            let n = n.to_string();
+            if o.target()?.has_member(o.k(), &n) {
+                return o.get(&n);
+            }
+        }
+        Err(runtime(
+            "member",
+            format!("{} has none of the members {names:?}", o.type_name()),
+            None,
+        ))
+    });
+    engine.register_fn("cast", |o: &mut KObj, ty: &str| -> R<Dynamic> {
+        let id = find_type(o.k(), ty)?;
+        let v = o.value.cast(o.k(), id).map_err(verr)?;
+        to_dynamic(&o.session, v)
+    });
+    engine.register_fn("addr_of", |o: &mut KObj, member: &str| -> R<INT> {
+        let v = o.target()?.member(o.k(), member).map_err(verr)?;
+        v.address()
+            .map(|a| a as INT)
+            .ok_or_else(|| runtime("value", format!("'{member}' has no address"), None))
+    });
+
+    let c = ctx.clone();
+    register_aliases!(engine, ["read_struct", "readSU"], move |ty: &str,
+                                                               addr: Dynamic|
+          -> R<KObj> {
+        obj_at(&c, ty, address_of(&addr)?)
+    });
+    let c = ctx.clone();
+    register_aliases!(
+        engine,
+        ["read_symbol", "readSymbol"],
+        move |name: &str| -> R<Dynamic> {
+            let (addr, ty) = c.session.global(name).map_err(from_error)?;
+            to_dynamic(&c.session, Value::at(ty, addr))
+        }
+    );
+    let c = ctx.clone();
+    engine.register_fn("per_cpu", move |name: &str, cpu: INT| -> R<Dynamic> {
+        let (off, ty) = c.session.global(name).map_err(from_error)?;
+        let base = usize::try_from(cpu)
+            .ok()
+            .and_then(|i| c.session.per_cpu_offsets().get(i).copied())
+            .ok_or_else(|| runtime("usage", format!("no CPU {cpu}"), None))?;
+        to_dynamic(&c.session, Value::at(ty, off.wrapping_add(base)))
+    });
+    let c = ctx.clone();
+    engine.register_fn(
+        "container_of",
+        move |addr: Dynamic, ty: &str, member: &str| -> R<KObj> {
+            let id = find_type(&c.session, ty)?;
+            let v =
+                Value::container_of(&*c.session, address_of(&addr)?, id, member).map_err(verr)?;
+            Ok(KObj::new(v, c.session.clone()))
+        },
+    );
+    let c = ctx.clone();
+    engine.register_fn(
+        "list_for_each_entry",
+        move |head: Dynamic, ty: &str, member: &str| -> R<Array> {
+            list_entries(&c, address_of(&head)?, ty, member, WALK_BOUND)
+        },
+    );
+    let c = ctx.clone();
+    register_aliases!(
+        engine,
+        ["readSUListFromHead", "ListHead"],
+        move |head: Dynamic, member: &str, ty: &str| -> R<Array> {
+            list_entries(&c, address_of(&head)?, ty, member, WALK_BOUND)
+        }
+    );
+    let c = ctx.clone();
+    engine.register_fn(
+        "hlist_for_each_entry",
+        move |head: Dynamic, ty: &str, member: &str| -> R<Array> {
+            let id = find_type(&c.session, ty)?;
+            let off = types(&c.session)?
+                .member(id, member)
+                .map_err(|e| from_error(e.into()))?
+                .offset;
+            // hlist_head.first, then each hlist_node.next (both at offset 0).
+            let first = {
+                use crate::memory::ReadExt;
+                c.session
+                    .read_u64(crate::addr::Kva(address_of(&head)?))
+                    .map_err(crate::script::error::from_memory)?
+            };
+            if first == 0 {
+                return Ok(Array::new());
+            }
+            let opts = crate::value::walk::ListOpts {
+                offset: 0,
+                reverse: false,
+                end: None,
+                bound: WALK_BOUND,
+            };
+            let walk = crate::value::walk::list(
+                &*c.session,
+                crate::value::walk::ListStart::Chain(first),
+                &opts,
+            );
+            Ok(walk
+                .items
+                .into_iter()
+                .map(|n| {
+                    Dynamic::from(KObj::new(
+                        Value::at(id, n.wrapping_sub(off)),
+                        c.session.clone(),
+                    ))
+                })
+                .collect())
+        },
+    );
+    let c = ctx.clone();
+    engine.register_fn(
+        "rbtree_inorder",
+        move |root: Dynamic, ty: &str, member: &str| -> R<Array> {
+            let id = find_type(&c.session, ty)?;
+            let off = types(&c.session)?
+                .member(id, member)
+                .map_err(|e| from_error(e.into()))?
+                .offset;
+            let walk =
+                crate::value::walk::rbtree(&*c.session, address_of(&root)?, false, WALK_BOUND)
+                    .map_err(verr)?;
+            Ok(walk
+                .items
+                .into_iter()
+                .map(|n| {
+                    Dynamic::from(KObj::new(
+                        Value::at(id, n.wrapping_sub(off)),
+                        c.session.clone(),
+                    ))
+                })
+                .collect())
+        },
+    );
+    for (name, idr) in [("xa_for_each", false), ("idr_for_each", true)] {
+        let c = ctx.clone();
+        engine.register_fn(name, move |root: Dynamic| -> R<Array> {
+            let a = address_of(&root)?;
+            let walk = if idr {
+                crate::value::walk::idr(&*c.session, a, WALK_BOUND)
+            } else {
+                crate::value::walk::xarray(&*c.session, a, WALK_BOUND)
+            }
+            .map_err(verr)?;
+            Ok(walk
+                .items
+                .into_iter()
+                .map(|(i, e)| Dynamic::from(vec![Dynamic::from(i as INT), Dynamic::from(e as INT)]))
+                .collect())
+        });
+    }
+}

@@ -151,7 +151,9 @@ pub fn registry_cell(reg: &Arc<Registry>) -> RegistryCell {
 pub struct Shell {
     session: Arc<Session>,
     registry: Arc<Registry>,
-    host: ScriptHost,
+    /// Built on the first Rhai line: plain commands never pay for the engine.
+    host: std::cell::OnceCell<ScriptHost>,
+    pending: std::cell::RefCell<Option<(ScriptOptions, Box<dyn Write + Send>)>>,
     scope: rhai::Scope<'static>,
 }
 
@@ -163,16 +165,11 @@ impl Shell {
         options: ScriptOptions,
         script_out: Box<dyn Write + Send>,
     ) -> Self {
-        let host = ScriptHost::new(
-            session.clone(),
-            registry_cell(&registry),
-            options,
-            script_out,
-        );
         Self {
             session,
             registry,
-            host,
+            host: std::cell::OnceCell::new(),
+            pending: std::cell::RefCell::new(Some((options, script_out))),
             scope: rhai::Scope::new(),
         }
     }
@@ -188,9 +185,21 @@ impl Shell {
     pub fn session(&self) -> &Session {
         &self.session
     }
-    /// The script host.
+    /// The script host (built on first use).
     pub fn host(&self) -> &ScriptHost {
-        &self.host
+        self.host.get_or_init(|| {
+            let (options, out) = self
+                .pending
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| (ScriptOptions::default(), Box::new(std::io::sink())));
+            ScriptHost::new(
+                self.session.clone(),
+                registry_cell(&self.registry),
+                options,
+                out,
+            )
+        })
     }
     /// Whether `line` would run as a command (rather than as Rhai).
     pub fn is_command_line(&self, line: &str) -> bool {
@@ -207,10 +216,10 @@ impl Shell {
             .strip_prefix("rhai")
             .filter(|r| r.trim_start().starts_with('{'));
         if let Some(block) = rhai_block {
-            return self
-                .host
-                .eval_line(&mut self.scope, block)
-                .map_err(|e| e.to_string());
+            let mut scope = std::mem::take(&mut self.scope);
+            let r = self.host().eval_line(&mut scope, block);
+            self.scope = scope;
+            return r.map_err(|e| e.to_string());
         }
         if self.is_command_line(line) {
             return self
@@ -218,7 +227,10 @@ impl Shell {
                 .run_pipeline(&self.session, line, out)
                 .map_err(|e| e.to_string());
         }
-        self.host.eval_line(&mut self.scope, line).map_err(|e| {
+        let mut scope = std::mem::take(&mut self.scope);
+        let r = self.host().eval_line(&mut scope, line);
+        self.scope = scope;
+        r.map_err(|e| {
             // A crash command rkdump lacks reads as an unknown Rhai variable or function:
             // say it the way a shell would.
             let first = line.split_whitespace().next().unwrap_or("");

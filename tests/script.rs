@@ -297,7 +297,11 @@ fn walking_all_tasks_matches_the_guest() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|p| p["comm"] == "dd" && p["state"] == "D")
+        .filter(|p| {
+            p["comm"] == "dd"
+                && p["state"] == "D"
+                && p["stack"].to_string().contains("submit_bio_wait")
+        })
         .count();
     assert!(dd >= 2);
     assert_eq!(r.unwrap(), dd.to_string());

@@ -186,6 +186,16 @@ pub fn discover_layout(dump: &dyn Dump, vmlinux: &Vmlinux) -> Result<(Layout, La
         kaslr_offset,
         page_offset_base,
         direct_map_size: max_pa,
+        image_end: vmlinux
+            .symbols()
+            .lookup("_end")
+            .map(|e| e.addr.wrapping_add(kaslr_offset))
+            // Without `_end`, the image is at most 512 MiB.
+            .unwrap_or(
+                START_KERNEL_MAP
+                    .wrapping_add(kaslr_offset)
+                    .wrapping_add(0x2000_0000),
+            ),
     };
     Ok((layout, source))
 }

@@ -31,6 +31,9 @@ pub struct Layout {
     pub page_offset_base: u64,
     /// Bytes of physical memory covered by the direct map (an upper bound is fine).
     pub direct_map_size: u64,
+    /// Runtime end of the kernel image (`_end` + slide): image addresses below it translate
+    /// by arithmetic; above it (modules, fixmap) the page tables are walked.
+    pub image_end: u64,
 }
 
 /// Address translation for one dump.
@@ -150,9 +153,9 @@ impl Arch for Paging {
             return Ok(Pa(va - l.page_offset_base));
         }
         let image_start = START_KERNEL_MAP.wrapping_add(l.kaslr_offset);
-        // The image mapping covers KERNEL_IMAGE_SIZE from __START_KERNEL_map; only its
-        // first part holds the image itself, so stay within the slid image's first 512 MiB.
-        if va >= image_start && va - image_start < 0x2000_0000 {
+        // Only the image itself is mapped linearly; the module area starts right after the
+        // 1 GiB image window and may lie close above a large KASLR slide.
+        if va >= image_start && va < l.image_end {
             if let Some(pa) = Self::kernel_image_to_pa(l.phys_base, va) {
                 return Ok(pa);
             }
@@ -203,6 +206,7 @@ mod tests {
             kaslr_offset: 0x1000_0000,
             page_offset_base: 0xffff_8880_0000_0000,
             direct_map_size: 1 << 30,
+            image_end: 0xffff_ffff_9200_0000,
         }
     }
 

@@ -117,6 +117,38 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn("phys_read_bytes", move |a: INT, n: INT| -> R<Blob> {
         read_phys(&c, a, checked_len(n)?)
     });
+    // Where an address is expected, an object (a pointer member such as `m.arch.orc_unwind`)
+    // works too.
+    let c = ctx.clone();
+    register_aliases!(
+        engine,
+        ["read_bytes", "readmem"],
+        move |o: crate::script::api::objects::KObj, n: INT| -> R<Blob> {
+            read_virt(&c, o.addr()? as INT, checked_len(n)?)
+        }
+    );
+    for (name, size) in [
+        ("read_u64", 8usize),
+        ("read_ptr", 8),
+        ("read_u32", 4),
+        ("read_u16", 2),
+        ("read_u8", 1),
+    ] {
+        let c = ctx.clone();
+        engine.register_fn(
+            name,
+            move |o: crate::script::api::objects::KObj| -> R<INT> {
+                Ok(le(&read_virt(&c, o.addr()? as INT, size)?, false))
+            },
+        );
+    }
+    let c = ctx.clone();
+    engine.register_fn(
+        "read_string",
+        move |o: crate::script::api::objects::KObj, max: INT| -> R<String> {
+            string_at(&c, o.addr()? as INT, max)
+        },
+    );
     engine.register_fn("hex", |v: INT| format!("{:#x}", v as u64));
     // Python-style string helpers that return the result (Rhai's own `trim` works in place).
     engine.register_fn("strip", |s: &str| s.trim().to_string());

@@ -334,6 +334,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         }
     });
     engine.register_fn("addr", |o: &mut KObj| o.addr().map(|a| a as INT));
+    engine.register_fn("hex", |o: &mut KObj| o.addr().map(|a| format!("{a:#x}")));
     engine.register_fn("is_null", |o: &mut KObj| o.is_null());
     engine.register_fn("is_null", |a: INT| a == 0);
     engine.register_fn("len", |o: &mut KObj| -> R<INT> {

@@ -247,6 +247,26 @@ mod tests {
     }
 
     #[test]
+    fn module_area_above_a_large_slide_is_walked() {
+        // KASLR slid the image by 0x38600000: its 1 GiB window then reaches past
+        // 0xffffffffc0000000, where modules live; they must go through the page tables.
+        let m = MockMemory::new();
+        let p = Paging::new(Layout {
+            kaslr_offset: 0x3860_0000,
+            image_end: 0xffff_ffff_bb80_0000,
+            ..layout()
+        });
+        assert!(matches!(
+            p.translate(&m, Kva(0xffff_ffff_c027_7100)),
+            Err(MemoryError::NotInDump { .. }) | Err(MemoryError::NotPresent { .. })
+        ));
+        assert_eq!(
+            p.translate(&m, Kva(0xffff_ffff_b900_0000)),
+            Ok(Pa(0x3900_0000 + 0x100_0000))
+        );
+    }
+
+    #[test]
     fn five_level_walk() {
         let mut m = MockMemory::new();
         let va: u64 = 0xff11_2000_0000_5000;

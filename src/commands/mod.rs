@@ -14,6 +14,7 @@ pub mod foreach;
 pub mod help;
 pub mod list;
 pub mod log;
+pub mod mod_cmd;
 pub mod p;
 pub mod pipe;
 pub mod ps;
@@ -85,6 +86,7 @@ impl Registry {
                 Box::new(whatis::Whatis),
                 Box::new(list::List),
                 Box::new(tree::Tree),
+                Box::new(mod_cmd::Mod),
             ],
         }
     }

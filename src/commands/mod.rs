@@ -13,6 +13,7 @@ pub mod data;
 pub mod foreach;
 pub mod help;
 pub mod list;
+pub mod kmem;
 pub mod log;
 pub mod mod_cmd;
 pub mod p;
@@ -87,6 +88,7 @@ impl Registry {
                 Box::new(list::List),
                 Box::new(tree::Tree),
                 Box::new(mod_cmd::Mod),
+                Box::new(kmem::Kmem),
             ],
         }
     }

@@ -10,11 +10,13 @@ use std::io::Write;
 pub mod args;
 pub mod bt;
 pub mod data;
+pub mod files;
 pub mod foreach;
 pub mod help;
 pub mod list;
 pub mod kmem;
 pub mod log;
+pub mod mount;
 pub mod mod_cmd;
 pub mod p;
 pub mod pipe;
@@ -89,6 +91,8 @@ impl Registry {
                 Box::new(tree::Tree),
                 Box::new(mod_cmd::Mod),
                 Box::new(kmem::Kmem),
+                Box::new(files::Files),
+                Box::new(mount::Mount),
             ],
         }
     }

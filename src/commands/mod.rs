@@ -17,6 +17,7 @@ pub mod list;
 pub mod kmem;
 pub mod log;
 pub mod mount;
+pub mod net;
 pub mod mod_cmd;
 pub mod p;
 pub mod pipe;
@@ -93,6 +94,7 @@ impl Registry {
                 Box::new(kmem::Kmem),
                 Box::new(files::Files),
                 Box::new(mount::Mount),
+                Box::new(net::Net),
             ],
         }
     }

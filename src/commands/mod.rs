@@ -10,6 +10,7 @@ use std::io::Write;
 pub mod args;
 pub mod bt;
 pub mod data;
+pub mod dev;
 pub mod files;
 pub mod foreach;
 pub mod help;
@@ -95,6 +96,7 @@ impl Registry {
                 Box::new(files::Files),
                 Box::new(mount::Mount),
                 Box::new(net::Net),
+                Box::new(dev::Dev),
             ],
         }
     }

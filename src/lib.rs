@@ -14,6 +14,7 @@ pub mod error;
 pub mod interrupt;
 pub mod kernel;
 pub mod memory;
+pub mod modules;
 pub mod printk;
 pub mod repl;
 pub mod script;

@@ -28,6 +28,10 @@ pub struct Session {
     types: OnceLock<std::result::Result<TypeIndex, String>>,
     self_ref: OnceLock<Weak<Session>>,
     paths: crate::value::PathCache,
+    /// The loaded modules, read on first use (see `modules.rs`).
+    pub(crate) module_table: OnceLock<std::result::Result<crate::modules::ModuleTable, String>>,
+    /// `init_uts_ns.name.release`, read on first use.
+    pub(crate) release: OnceLock<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -127,6 +131,8 @@ impl Session {
             types: OnceLock::new(),
             self_ref: OnceLock::new(),
             paths: crate::value::PathCache::new(),
+            module_table: OnceLock::new(),
+            release: OnceLock::new(),
         };
         let slide = s.kaslr_offset();
         check_match(
@@ -219,9 +225,18 @@ impl Session {
             .filter(|(s, _)| !self.is_percpu_link_addr(s.addr))
     }
 
-    /// `name+0xoff` (or `name`) for a runtime address, if it falls in the kernel image.
+    /// `name+0xoff` (or `name`) for a runtime address in the kernel image, or
+    /// `name+0xoff [module]` for one in a loaded module's core (from its kallsyms).
     pub fn symbolize(&self, addr: u64) -> Option<String> {
-        let (s, off) = self.symbol_at(addr)?;
+        let Some((s, off)) = self.symbol_at(addr) else {
+            let m = self.modules().ok()?.containing(addr)?;
+            let (s, off) = m.symbol_at(addr, false)?;
+            return Some(if off == 0 {
+                format!("{} [{}]", s.name, m.name)
+            } else {
+                format!("{}+{off:#x} [{}]", s.name, m.name)
+            });
+        };
         Some(if off == 0 {
             s.name.clone()
         } else {

@@ -936,12 +936,15 @@ pub fn kernel_orc_ref(s: &Session) -> Result<KernelOrcRef> {
     })
 }
 
-/// Resolves kernel-image text addresses through the session's symbol table.
+/// Resolves text addresses through the session's symbol table, then loaded modules' kallsyms.
 pub struct KernelSymbols<'a>(pub &'a Session);
 
 impl SymbolResolver for KernelSymbols<'_> {
     fn resolve(&self, addr: u64) -> Option<ResolvedSymbol> {
-        let (sym, off) = self.0.symbol_at(addr)?;
+        // Module code: named from the module's kallsyms (`modules.rs`).
+        let Some((sym, off)) = self.0.symbol_at(addr) else {
+            return self.0.modules().ok()?.resolve_code(addr);
+        };
         if sym.kind != crate::debuginfo::SymbolKind::Text {
             return None;
         }

@@ -144,7 +144,17 @@ fn print_trace(
             f.symbol.clone().unwrap_or_else(|| format!("{:x}", f.pc))
         };
         let num = format!("#{n}");
-        writeln!(out, "{num:>3} [{:016x}] {name} at {:016x}", f.sp, f.pc)?;
+        // crash names a module function's module after the address: `… at ffffffffc0431234 [scsi_mod]`.
+        let module = f
+            .module
+            .as_deref()
+            .map(|m| format!(" [{m}]"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{num:>3} [{:016x}] {name} at {:016x}{module}",
+            f.sp, f.pc
+        )?;
         n += 1;
         if let Some(ex) = &f.exception {
             print_regs(session, ex, out, "    ")?;

@@ -10,10 +10,16 @@ use std::io::Write;
 pub mod args;
 pub mod bt;
 pub mod data;
+pub mod dev;
+pub mod files;
 pub mod foreach;
 pub mod help;
 pub mod list;
+pub mod kmem;
 pub mod log;
+pub mod mount;
+pub mod net;
+pub mod mod_cmd;
 pub mod p;
 pub mod pipe;
 pub mod ps;
@@ -85,6 +91,12 @@ impl Registry {
                 Box::new(whatis::Whatis),
                 Box::new(list::List),
                 Box::new(tree::Tree),
+                Box::new(mod_cmd::Mod),
+                Box::new(kmem::Kmem),
+                Box::new(files::Files),
+                Box::new(mount::Mount),
+                Box::new(net::Net),
+                Box::new(dev::Dev),
             ],
         }
     }

@@ -1,0 +1,154 @@
+//! `mod`: the loaded modules (crash's MODULE NAME TEXT_BASE SIZE OBJECT FILE table), loading
+//! their debuginfo (`-s`, `-S`) and their taint flags (`-t`).
+
+use super::{Command, Data, Opts};
+use crate::error::{Error, Result};
+use crate::modules::{taint_string, ModuleInfo, ModuleTable};
+use crate::session::Session;
+use std::io::Write;
+use std::path::Path;
+
+/// The `mod` command.
+pub struct Mod;
+
+const USAGE: &str = "\
+mod [-s MODULE [FILE]] [-S [DIR]] [-t]
+  (no option)      the loaded modules: struct module address, name, text base, size, and the
+                   debuginfo file loaded for it (module debuginfo also loads by itself when a
+                   module symbol or type is first needed)
+  -s MODULE [FILE] load MODULE's debuginfo, from FILE or the first one found
+  -S [DIR]         load the debuginfo of every module (searching DIR first, when given)
+  -t               the modules' taint flags
+Debuginfo is searched in: dirs given with -S or --debuginfo, /usr/lib/debug/lib/modules/RELEASE,
+/usr/lib/debug/usr/lib/modules/RELEASE, /lib/modules/RELEASE (files NAME.ko or NAME.ko.debug,
+with - and _ the same).";
+
+impl Command for Mod {
+    fn name(&self) -> &'static str {
+        "mod"
+    }
+    fn summary(&self) -> &'static str {
+        "loaded modules, module debuginfo and taints"
+    }
+    fn usage(&self) -> &'static str {
+        USAGE
+    }
+    fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
+        let o = Opts::parse("mod", args, "St", "s", &[])?;
+        let table = session.modules()?;
+        let release = session.release_cached();
+        for w in &table.warnings {
+            writeln!(out, "mod: WARNING: {w}")?;
+        }
+        if o.has("t") {
+            let tainted: Vec<&ModuleInfo> =
+                table.modules.iter().filter(|m| m.taints != 0).collect();
+            if tainted.is_empty() {
+                writeln!(out, "no tainted modules")?;
+                return Ok(());
+            }
+            writeln!(out, "{:<22} TAINTS", "NAME")?;
+            for m in sorted(table) {
+                if m.taints != 0 {
+                    writeln!(out, "{:<22} {}", m.name, taint_string(m.taints))?;
+                }
+            }
+            return Ok(());
+        }
+        if let Some(name) = o.value("s") {
+            let file = o.positional.first().map(Path::new);
+            table.load_debuginfo(&release, name, file)?;
+            header(out)?;
+            if let Some(m) = table.find(name) {
+                row(table, m, out)?;
+            }
+            return Ok(());
+        }
+        if o.has("S") {
+            if let Some(dir) = o.positional.first() {
+                let p = Path::new(dir);
+                if !p.is_dir() {
+                    return Err(Error::Usage(format!("mod: {dir}: not a directory")));
+                }
+                table.add_debug_dir(p);
+            }
+            let (_, missing) = table.load_all(&release);
+            header(out)?;
+            for m in sorted(table) {
+                row(table, m, out)?;
+            }
+            for name in missing {
+                if let Some(why) = table.debuginfo_problem(&name) {
+                    writeln!(out, "mod: {why}")?;
+                }
+            }
+            return Ok(());
+        }
+        if let Some(w) = o.positional.first() {
+            return Err(Error::Usage(format!("mod: unexpected argument '{w}'")));
+        }
+        header(out)?;
+        for m in sorted(table) {
+            row(table, m, out)?;
+        }
+        Ok(())
+    }
+    fn data(&self, session: &Session, _args: &[String]) -> Result<Data> {
+        let table = session.modules()?;
+        Ok(Data::List(
+            sorted(table)
+                .into_iter()
+                .map(|m| {
+                    Data::map([
+                        ("module", Data::Int(m.addr as i64)),
+                        ("name", Data::Str(m.name.clone())),
+                        ("base", Data::Int(m.base as i64)),
+                        ("size", Data::Int(m.size as i64)),
+                        ("text_size", Data::Int(m.text_size as i64)),
+                        ("state", Data::Str(m.state_name().into())),
+                        ("refcount", Data::Int(m.refcount)),
+                        ("taints", Data::Str(taint_string(m.taints))),
+                        ("symbols", Data::Int(m.symbols.len() as i64)),
+                        (
+                            "object_file",
+                            Data::opt_str(
+                                table
+                                    .loaded_debuginfo(&m.name)
+                                    .map(|d| d.path.display().to_string())
+                                    .as_deref(),
+                            ),
+                        ),
+                    ])
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// The modules in crash's order: by `struct module` address.
+fn sorted(table: &ModuleTable) -> Vec<&ModuleInfo> {
+    let mut v: Vec<&ModuleInfo> = table.modules.iter().collect();
+    v.sort_by_key(|m| m.addr);
+    v
+}
+
+fn header(out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "     MODULE       NAME                    TEXT_BASE         SIZE  OBJECT FILE"
+    )?;
+    Ok(())
+}
+
+fn row(table: &ModuleTable, m: &ModuleInfo, out: &mut dyn Write) -> Result<()> {
+    let object = match table.loaded_debuginfo(&m.name) {
+        Some(d) => d.path.display().to_string(),
+        None => "(not loaded)  [CONFIG_KALLSYMS]".to_string(),
+    };
+    writeln!(
+        out,
+        "{:016x}  {:<22} {:016x} {:>7}  {object}",
+        m.addr, m.name, m.base, m.size
+    )?;
+    Ok(())
+}

@@ -1,0 +1,728 @@
+//! Loaded kernel modules: the `modules` list (`struct module`: name, base, size, state,
+//! refcount, taints, section addresses), each module's in-memory kallsyms (`mod->kallsyms`),
+//! module debuginfo (`.ko` files with DWARF, found automatically and loaded lazily) and a
+//! module-aware [`SymbolResolver`].
+//!
+//! Sits beside `tasks`: it reads the kernel through the [`Session`]; the session keeps one
+//! [`ModuleTable`] (built on first use) so that `symbolize` and `bt` can name module code.
+//! Must not import `commands`, `script` or `repl`.
+
+use crate::addr::Kva;
+use crate::debuginfo::{TypeId, TypeIndex, Vmlinux};
+use crate::error::{Error, Result};
+use crate::memory::{MemoryReader, ReadExt};
+use crate::session::Session;
+use crate::stack::{ResolvedSymbol, SymbolResolver};
+use crate::value::{walk, PathCache, Target, Value, ValueError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Most modules walked before the list is declared looping.
+const MAX_MODULES: usize = 65536;
+/// Most symbols read from one module's kallsyms.
+const MAX_MODULE_SYMBOLS: u64 = 1 << 20;
+/// Size of an `Elf64_Sym`.
+const ELF64_SYM_SIZE: u64 = 24;
+/// `MODULE_NAME_LEN` (64 - sizeof(unsigned long)).
+const MODULE_NAME_LEN: usize = 56;
+/// `MODULE_REF_BASE`: `mod->refcnt` starts at 1 for a live module; `/proc/modules` and `lsmod`
+/// print `refcnt - 1`.
+const MODULE_REF_BASE: i64 = 1;
+
+/// The taint flags of `kernel/panic.c` `taint_flags[]`, bit order: letter when set.
+pub const TAINT_LETTERS: [(u32, char, &str); 19] = [
+    (0, 'P', "PROPRIETARY_MODULE"),
+    (1, 'F', "FORCED_MODULE"),
+    (2, 'S', "CPU_OUT_OF_SPEC"),
+    (3, 'R', "FORCED_RMMOD"),
+    (4, 'M', "MACHINE_CHECK"),
+    (5, 'B', "BAD_PAGE"),
+    (6, 'U', "USER"),
+    (7, 'D', "DIE"),
+    (8, 'A', "OVERRIDDEN_ACPI_TABLE"),
+    (9, 'W', "WARN"),
+    (10, 'C', "CRAP"),
+    (11, 'I', "FIRMWARE_WORKAROUND"),
+    (12, 'O', "OOT_MODULE"),
+    (13, 'E', "UNSIGNED_MODULE"),
+    (14, 'L', "SOFTLOCKUP"),
+    (15, 'K', "LIVEPATCH"),
+    (16, 'X', "AUX"),
+    (17, 'T', "RANDSTRUCT"),
+    (18, 'N', "TEST"),
+];
+
+/// The taint letters of a taint mask (`"OE"`), empty when untainted.
+pub fn taint_string(mask: u64) -> String {
+    TAINT_LETTERS
+        .iter()
+        .filter(|(bit, _, _)| mask & (1u64 << bit) != 0)
+        .map(|(_, c, _)| *c)
+        .collect()
+}
+
+/// One symbol of a module's kallsyms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleSymbol {
+    /// Symbol name.
+    pub name: String,
+    /// Runtime address.
+    pub addr: u64,
+    /// `st_size`.
+    pub size: u64,
+    /// The `nm`-style type letter from `typetab` (`t`, `T`, `d`, `b`…), `?` when unknown.
+    pub kind: char,
+}
+
+impl ModuleSymbol {
+    /// Whether the symbol is code (`t`/`T`/`w`/`W`).
+    pub fn is_text(&self) -> bool {
+        matches!(self.kind, 't' | 'T' | 'w' | 'W')
+    }
+}
+
+/// One loaded module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// Address of its `struct module`.
+    pub addr: u64,
+    /// `mod->name`.
+    pub name: String,
+    /// Base of its core text (`core_layout.base` before 6.4, `mem[MOD_TEXT].base` since).
+    pub base: u64,
+    /// Core size as `/proc/modules` prints it.
+    pub size: u64,
+    /// The text part of the core (`core_layout.text_size`, or `mem[MOD_TEXT].size`).
+    pub text_size: u64,
+    /// Address ranges the module's core occupies (one before 6.4; one per `mem[]` type since).
+    pub ranges: Vec<(u64, u64)>,
+    /// `enum module_state` value (0 live, 1 coming, 2 going, 3 unformed).
+    pub state: i64,
+    /// Reference count as `lsmod` prints it (`refcnt - MODULE_REF_BASE`).
+    pub refcount: i64,
+    /// `mod->taints` bit mask.
+    pub taints: u64,
+    /// Section name → load address, from `mod->sect_attrs`.
+    pub sections: Vec<(String, u64)>,
+    /// Its kallsyms, sorted by address.
+    pub symbols: Vec<ModuleSymbol>,
+}
+
+impl ModuleInfo {
+    /// `Live`, `Coming`, `Going` or `Unformed` as `/proc/modules` prints it.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            0 => "Live",
+            1 => "Loading",
+            2 => "Unloading",
+            3 => "Unformed",
+            _ => "?",
+        }
+    }
+
+    /// Whether runtime address `a` lies in the module's core.
+    pub fn contains(&self, a: u64) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(lo, len)| a >= lo && a - lo < len)
+    }
+
+    /// The symbol at or before `a` (text symbols preferred by the caller), with the offset.
+    pub fn symbol_at(&self, a: u64, text_only: bool) -> Option<(&ModuleSymbol, u64)> {
+        let i = self.symbols.partition_point(|s| s.addr <= a);
+        self.symbols[..i]
+            .iter()
+            .rev()
+            .find(|s| !text_only || s.is_text())
+            .map(|s| (s, a - s.addr))
+    }
+
+    /// The address of a symbol by name.
+    pub fn symbol_addr(&self, name: &str) -> Option<u64> {
+        self.symbols.iter().find(|s| s.name == name).map(|s| s.addr)
+    }
+}
+
+/// A module's debuginfo: the `.ko` it came from and its DWARF type index.
+pub struct ModuleDebug {
+    /// The module name.
+    pub module: String,
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Its DWARF type index (globals section-relative; see [`ModuleTable::global`]).
+    pub types: TypeIndex,
+}
+
+impl std::fmt::Debug for ModuleDebug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleDebug")
+            .field("module", &self.module)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// What is known about one module's debuginfo.
+#[derive(Debug, Clone)]
+enum DebugState {
+    Loaded(Arc<ModuleDebug>),
+    /// Looked for and not found (or unreadable): the reason, reported once.
+    Missing(String),
+}
+
+/// All loaded modules, with their debuginfo loaded on demand.
+#[derive(Debug, Default)]
+pub struct ModuleTable {
+    /// The modules, in `modules` list order (most recently loaded first).
+    pub modules: Vec<ModuleInfo>,
+    /// Problems met while reading the list (partial results).
+    pub warnings: Vec<String>,
+    debug: Mutex<HashMap<String, DebugState>>,
+    extra_dirs: Mutex<Vec<PathBuf>>,
+    file_index: Mutex<Option<HashMap<String, PathBuf>>>,
+    warned: Mutex<Vec<String>>,
+}
+
+/// Normalized module name: `-` and `_` are the same (`dm-mod.ko` is `dm_mod`).
+pub fn normalize_name(n: &str) -> String {
+    n.replace('-', "_")
+}
+
+/// The file-name stem a `.ko` file gives its module (`dm-mod.ko.debug` → `dm_mod`), or `None`
+/// when the file is not a module object.
+fn module_stem(file: &str) -> Option<String> {
+    for ext in [".ko.debug", ".ko"] {
+        if let Some(stem) = file.strip_suffix(ext) {
+            return Some(normalize_name(stem));
+        }
+    }
+    None
+}
+
+/// Standard places to look for module debuginfo for kernel `release`, in order.
+pub fn default_debug_dirs(release: &str) -> Vec<PathBuf> {
+    vec![
+        PathBuf::from(format!("/usr/lib/debug/lib/modules/{release}")),
+        PathBuf::from(format!("/usr/lib/debug/usr/lib/modules/{release}")),
+        PathBuf::from(format!("/lib/modules/{release}")),
+    ]
+}
+
+/// Adds every `.ko`/`.ko.debug` file under `dir` to `map` (first found wins), to a depth of 12.
+fn index_dir(dir: &Path, map: &mut HashMap<String, PathBuf>, depth: usize) {
+    if depth > 12 {
+        return;
+    }
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = rd.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            // `build` and `source` point at kernel source trees, never modules.
+            let n = e.file_name();
+            if n != "build" && n != "source" {
+                index_dir(&p, map, depth + 1);
+            }
+        } else if let Some(stem) = e.file_name().to_str().and_then(module_stem) {
+            map.entry(stem).or_insert(p);
+        }
+    }
+}
+
+impl ModuleTable {
+    /// The module called `name` (`-`/`_` insensitive).
+    pub fn find(&self, name: &str) -> Option<&ModuleInfo> {
+        let n = normalize_name(name);
+        self.modules.iter().find(|m| normalize_name(&m.name) == n)
+    }
+
+    /// The module whose core contains runtime address `a`.
+    pub fn containing(&self, a: u64) -> Option<&ModuleInfo> {
+        self.modules.iter().find(|m| m.contains(a))
+    }
+
+    /// Adds a directory to search for module debuginfo (`mod -S DIR`, `--debuginfo DIR`);
+    /// searched before the standard places. Forgets earlier "not found" answers.
+    pub fn add_debug_dir(&self, dir: &Path) {
+        if let Ok(mut d) = self.extra_dirs.lock() {
+            if !d.iter().any(|x| x == dir) {
+                d.insert(0, dir.to_path_buf());
+            }
+        }
+        if let Ok(mut f) = self.file_index.lock() {
+            *f = None;
+        }
+        if let Ok(mut m) = self.debug.lock() {
+            m.retain(|_, v| matches!(v, DebugState::Loaded(_)));
+        }
+    }
+
+    /// The directories searched for module debuginfo, in order.
+    pub fn debug_dirs(&self, release: &str) -> Vec<PathBuf> {
+        let mut v = self.extra_dirs.lock().map(|d| d.clone()).unwrap_or_default();
+        v.extend(default_debug_dirs(release));
+        v
+    }
+
+    /// The debuginfo file found for module `name`, without loading it.
+    pub fn find_debug_file(&self, release: &str, name: &str) -> Option<PathBuf> {
+        let mut guard = self.file_index.lock().ok()?;
+        if guard.is_none() {
+            let mut map = HashMap::new();
+            for d in self.debug_dirs(release) {
+                index_dir(&d, &mut map, 0);
+            }
+            *guard = Some(map);
+        }
+        guard.as_ref()?.get(&normalize_name(name)).cloned()
+    }
+
+    /// Loads the debuginfo of module `name` from `file` (or the first one found), replacing
+    /// an earlier answer. Errors name the file and the reason.
+    pub fn load_debuginfo(
+        &self,
+        release: &str,
+        name: &str,
+        file: Option<&Path>,
+    ) -> Result<Arc<ModuleDebug>> {
+        let m = self
+            .find(name)
+            .ok_or_else(|| Error::Kernel(format!("{name}: no such module is loaded")))?;
+        let path = match file {
+            Some(f) => f.to_path_buf(),
+            None => self.find_debug_file(release, &m.name).ok_or_else(|| {
+                Error::Kernel(format!(
+                    "{}: no debuginfo found (searched {})",
+                    m.name,
+                    self.debug_dirs(release)
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        };
+        let result = open_debug(&m.name, &path);
+        if let Ok(mut map) = self.debug.lock() {
+            map.insert(
+                m.name.clone(),
+                match &result {
+                    Ok(d) => DebugState::Loaded(d.clone()),
+                    Err(e) => DebugState::Missing(e.to_string()),
+                },
+            );
+        }
+        result
+    }
+
+    /// The debuginfo of module `name`, loading it automatically on first need. A module with
+    /// none is looked for once; later calls return `None` at once.
+    pub fn debuginfo(&self, release: &str, name: &str) -> Option<Arc<ModuleDebug>> {
+        let key = self.find(name)?.name.clone();
+        if let Some(state) = self.debug.lock().ok()?.get(&key) {
+            return match state {
+                DebugState::Loaded(d) => Some(d.clone()),
+                DebugState::Missing(_) => None,
+            };
+        }
+        self.load_debuginfo(release, &key, None).ok()
+    }
+
+    /// The debuginfo already loaded for `name`, without trying to load it.
+    pub fn loaded_debuginfo(&self, name: &str) -> Option<Arc<ModuleDebug>> {
+        match self.debug.lock().ok()?.get(&self.find(name)?.name)? {
+            DebugState::Loaded(d) => Some(d.clone()),
+            DebugState::Missing(_) => None,
+        }
+    }
+
+    /// Why module `name` has no debuginfo, if it was looked for and not found.
+    pub fn debuginfo_problem(&self, name: &str) -> Option<String> {
+        match self.debug.lock().ok()?.get(&self.find(name)?.name)? {
+            DebugState::Missing(why) => Some(why.clone()),
+            DebugState::Loaded(_) => None,
+        }
+    }
+
+    /// Loads debuginfo for every module that has some (`mod -S`); returns how many loaded and
+    /// the modules without.
+    pub fn load_all(&self, release: &str) -> (usize, Vec<String>) {
+        let mut ok = 0;
+        let mut missing = Vec::new();
+        for m in &self.modules {
+            match self.load_debuginfo(release, &m.name, None) {
+                Ok(_) => ok += 1,
+                Err(_) => missing.push(m.name.clone()),
+            }
+        }
+        (ok, missing)
+    }
+
+    /// Finds a type by C name in the modules' debuginfo (loading it as needed), in list order.
+    pub fn find_type(&self, release: &str, name: &str) -> Option<(Arc<ModuleDebug>, TypeId)> {
+        // Loaded ones first: no file is opened when a loaded module already has the type.
+        for pass in 0..2 {
+            for m in &self.modules {
+                let d = if pass == 0 {
+                    self.loaded_debuginfo(&m.name)
+                } else {
+                    self.debuginfo(release, &m.name)
+                };
+                if let Some(d) = d {
+                    if let Some(t) = d.types.find_type(name) {
+                        return Some((d, t));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// A module global variable: its runtime address (from the module's kallsyms, which
+    /// holds the section-relocated address of every static and global) and DWARF type.
+    pub fn global(&self, release: &str, name: &str) -> Option<(u64, Arc<ModuleDebug>, TypeId)> {
+        for m in &self.modules {
+            let Some(addr) = m.symbol_addr(name) else {
+                continue;
+            };
+            let d = self.debuginfo(release, &m.name)?;
+            let g = d.types.global(name)?;
+            return Some((addr, d, g.ty));
+        }
+        None
+    }
+
+    /// Records that `what` was reported, returning `true` only the first time.
+    pub fn warn_once(&self, what: &str) -> bool {
+        match self.warned.lock() {
+            Ok(mut w) if !w.iter().any(|x| x == what) => {
+                w.push(what.to_string());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `func+0xoff [module]`-style resolution of a code address in a module.
+    pub fn resolve_code(&self, a: u64) -> Option<ResolvedSymbol> {
+        let m = self.containing(a)?;
+        let (s, _) = m.symbol_at(a, true)?;
+        Some(ResolvedSymbol {
+            name: s.name.clone(),
+            start: s.addr,
+            module: Some(m.name.clone()),
+        })
+    }
+}
+
+/// Opens a module's `.ko` and builds (or loads from the cache) its type index.
+fn open_debug(name: &str, path: &Path) -> Result<Arc<ModuleDebug>> {
+    let elf = Vmlinux::open(path)?;
+    let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = elf.bytes();
+    let types = match elf.build_id_hex() {
+        Some(id) => TypeIndex::load_or_build(bytes, &id, &crate::session::cache_dir(), None),
+        None => TypeIndex::build(bytes, None),
+    }
+    .map_err(|e| Error::Kernel(format!("{}: {e}", path.display())))?;
+    Ok(Arc::new(ModuleDebug {
+        module: name.to_string(),
+        path: path.to_path_buf(),
+        types,
+    }))
+}
+
+/// Reads the `modules` list. A bad entry ends the walk with a warning; what was read is kept.
+pub fn read_modules(s: &Session) -> Result<ModuleTable> {
+    let head = s
+        .symbol_addr("modules")
+        .ok_or_else(|| Error::Kernel("no 'modules' symbol in the vmlinux".into()))?;
+    let ty = s.find_type("struct module")?;
+    let list_off = s.offset_in(ty, "list")?;
+    let w = walk::list(
+        s,
+        walk::ListStart::Head(head),
+        &walk::ListOpts {
+            bound: MAX_MODULES,
+            ..Default::default()
+        },
+    );
+    let mut table = ModuleTable::default();
+    for e in &w.warnings {
+        table.warnings.push(format!("modules list: {e}"));
+    }
+    for node in w.items {
+        let addr = node.wrapping_sub(list_off);
+        match read_module(s, ty, addr) {
+            Ok(m) => table.modules.push(m),
+            Err(e) => table
+                .warnings
+                .push(format!("struct module at {addr:#x}: {e}")),
+        }
+    }
+    Ok(table)
+}
+
+/// Reads one `struct module`.
+pub fn read_module(s: &Session, ty: TypeId, addr: u64) -> Result<ModuleInfo> {
+    let v = Value::at(ty, addr);
+    let mut name_buf = [0u8; MODULE_NAME_LEN];
+    s.read_virt(Kva(addr + s.offset_in(ty, "name")?), &mut name_buf)?;
+    let end = name_buf.iter().position(|&b| b == 0).unwrap_or(MODULE_NAME_LEN);
+    let name = String::from_utf8_lossy(&name_buf[..end]).into_owned();
+    // Since 6.4 (ac3b43283923 "module: replace module_layout with module_memory") the module's
+    // memory is `mod->mem[MOD_MEM_NUM_TYPES]`, one region per kind (text, data, rodata,
+    // ro_after_init, then the init kinds); `/proc/modules` prints mem[MOD_TEXT].base and the
+    // sum of the core kinds' sizes. Before, one `core_layout { base, size, text_size }` held
+    // the whole core, and /proc/modules printed core_layout.base and
+    // init_layout.size + core_layout.size.
+    let (base, size, text_size, ranges) = if v.has_member(s, "core_layout") {
+        let base = v.member_u64(s, "core_layout.base")?;
+        let size = v.member_u64(s, "core_layout.size")?;
+        let init = v.member_u64(s, "init_layout.size").unwrap_or(0);
+        let text = v.member_u64(s, "core_layout.text_size").unwrap_or(size);
+        (base, size + init, text, vec![(base, size)])
+    } else {
+        let mem = v.member(s, "mem")?;
+        let mut ranges = Vec::new();
+        let mut total = 0;
+        // MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT are the core kinds (0..4).
+        for i in 0..4 {
+            let r = mem.index(s, i)?;
+            let b = r.member_u64(s, "base")?;
+            let z = r.member_u64(s, "size")?;
+            total += z;
+            if b != 0 && z != 0 {
+                ranges.push((b, z));
+            }
+        }
+        let text = mem.index(s, 0)?;
+        (
+            text.member_u64(s, "base")?,
+            total,
+            text.member_u64(s, "size")?,
+            ranges,
+        )
+    };
+    let state = v.member(s, "state")?.to_i64(s)?;
+    let refcount = v
+        .member(s, "refcnt.counter")
+        .and_then(|r| r.to_i64(s))
+        .map(|r| r - MODULE_REF_BASE)
+        .unwrap_or(0);
+    let taints = v.member_u64(s, "taints").unwrap_or(0);
+    let symbols = read_kallsyms(s, &v).unwrap_or_default();
+    let sections = read_sections(s, &v).unwrap_or_default();
+    Ok(ModuleInfo {
+        addr,
+        name,
+        base,
+        size,
+        text_size,
+        ranges,
+        state,
+        refcount,
+        taints,
+        sections,
+        symbols,
+    })
+}
+
+/// Reads `mod->kallsyms`: `num_symtab` `Elf64_Sym`s, their names in `strtab` and their type
+/// letters in `typetab` (since 5.2; before, the letter was kept in `st_size`... not handled).
+fn read_kallsyms(s: &Session, m: &Value) -> Result<Vec<ModuleSymbol>> {
+    let ks = m.member(s, "kallsyms")?;
+    let n = ks.member_u64(s, "num_symtab")?.min(MAX_MODULE_SYMBOLS);
+    let symtab = ks.member_u64(s, "symtab")?;
+    let strtab = ks.member_u64(s, "strtab")?;
+    let typetab = ks.member_u64(s, "typetab").unwrap_or(0);
+    let raw = s.read_vec(Kva(symtab), (n * ELF64_SYM_SIZE) as usize)?;
+    let types = if typetab != 0 {
+        s.read_vec(Kva(typetab), n as usize).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let le32 = |b: &[u8]| b.try_into().map(u32::from_le_bytes).unwrap_or(0);
+    let le64 = |b: &[u8]| b.try_into().map(u64::from_le_bytes).unwrap_or(0);
+    let entries: Vec<(u32, u64, u64)> = raw
+        .chunks_exact(ELF64_SYM_SIZE as usize)
+        .map(|e| (le32(&e[0..4]), le64(&e[8..16]), le64(&e[16..24])))
+        .collect();
+    // The names: one read of the whole string table (up to the last name plus slack), page
+    // by page reads if that fails.
+    let max_name = entries.iter().map(|e| u64::from(e.0)).max().unwrap_or(0);
+    let strs = s
+        .read_vec(Kva(strtab), (max_name + 256) as usize)
+        .or_else(|_| s.read_vec(Kva(strtab), (max_name + 1) as usize))
+        .ok();
+    let mut out = Vec::new();
+    for (i, &(name_off, value, size)) in entries.iter().enumerate() {
+        if value == 0 || name_off == 0 {
+            continue;
+        }
+        let name = match &strs {
+            Some(b) => b
+                .get(name_off as usize..)
+                .map(|t| {
+                    let end = t.iter().position(|&c| c == 0).unwrap_or(t.len().min(256));
+                    String::from_utf8_lossy(&t[..end]).into_owned()
+                })
+                .unwrap_or_default(),
+            None => s
+                .read_cstring(Kva(strtab + u64::from(name_off)), 256)
+                .unwrap_or_default(),
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let kind = types.get(i).map(|&c| c as char).unwrap_or('?');
+        out.push(ModuleSymbol {
+            name,
+            addr: value,
+            size,
+            kind,
+        });
+    }
+    out.sort_by_key(|x| x.addr);
+    Ok(out)
+}
+
+/// Reads `mod->sect_attrs`: each section's name and load address.
+fn read_sections(s: &Session, m: &Value) -> Result<Vec<(String, u64)>> {
+    let sa = m.member(s, "sect_attrs")?;
+    if sa.is_null(s)? {
+        return Ok(Vec::new());
+    }
+    let n = sa.member_u64(s, "nsections")?.min(4096);
+    let attrs = sa.member(s, "attrs")?;
+    let mut out = Vec::new();
+    for i in 0..n as i64 {
+        let a = attrs.index(s, i)?;
+        // Since 5.8 the attribute is a `bin_attribute battr`; before, a `module_attribute`
+        // plus a `name` pointer.
+        let name_ptr = a
+            .member_u64(s, "battr.attr.name")
+            .or_else(|_| a.member_u64(s, "name"))?;
+        let name = s.read_cstring(Kva(name_ptr), 128).unwrap_or_default();
+        out.push((name, a.member_u64(s, "address")?));
+    }
+    Ok(out)
+}
+
+/// A [`SymbolResolver`] for the kernel image first, then module kallsyms.
+pub struct ModuleAwareSymbols<'a>(pub &'a Session);
+
+impl SymbolResolver for ModuleAwareSymbols<'_> {
+    fn resolve(&self, addr: u64) -> Option<ResolvedSymbol> {
+        crate::tasks::KernelSymbols(self.0)
+            .resolve(addr)
+            .or_else(|| self.0.modules().ok()?.resolve_code(addr))
+    }
+}
+
+/// A value-layer [`Target`] that reads memory and symbols through the session but takes its
+/// types from one module's debuginfo, so that `Value`s of module types (`struct dm_table`)
+/// can be read and printed.
+pub struct ModuleTarget<'a> {
+    session: &'a Session,
+    debug: Arc<ModuleDebug>,
+    paths: PathCache,
+}
+
+impl<'a> ModuleTarget<'a> {
+    /// A target for the types of `debug`.
+    pub fn new(session: &'a Session, debug: Arc<ModuleDebug>) -> Self {
+        Self {
+            session,
+            debug,
+            paths: PathCache::new(),
+        }
+    }
+    /// The module debuginfo it uses.
+    pub fn debug(&self) -> &ModuleDebug {
+        &self.debug
+    }
+}
+
+impl MemoryReader for ModuleTarget<'_> {
+    fn read_virt(&self, kva: Kva, buf: &mut [u8]) -> std::result::Result<(), crate::memory::MemoryError> {
+        self.session.read_virt(kva, buf)
+    }
+}
+
+impl Target for ModuleTarget<'_> {
+    fn type_index(&self) -> std::result::Result<&TypeIndex, ValueError> {
+        Ok(&self.debug.types)
+    }
+    fn symbol_near(&self, addr: u64) -> Option<(String, u64)> {
+        self.session.symbol_near(addr).or_else(|| {
+            let t = self.session.modules().ok()?;
+            let (sym, off) = t.containing(addr)?.symbol_at(addr, false)?;
+            Some((sym.name.clone(), off))
+        })
+    }
+    fn global_var(&self, name: &str) -> Option<(u64, TypeId)> {
+        let t = self.session.modules().ok()?;
+        let m = t.find(&self.debug.module)?;
+        let addr = m.symbol_addr(name)?;
+        Some((addr, self.debug.types.global(name)?.ty))
+    }
+    fn symbol_address(&self, name: &str) -> Option<u64> {
+        self.session.symbol_addr(name).or_else(|| {
+            let t = self.session.modules().ok()?;
+            t.modules.iter().find_map(|m| m.symbol_addr(name))
+        })
+    }
+    fn symbols_at(&self, addr: u64) -> Vec<String> {
+        self.session.symbols_at(addr)
+    }
+    fn is_percpu_offset(&self, addr: u64) -> bool {
+        self.session.is_percpu_link_addr(addr)
+    }
+    fn cpu_offsets(&self) -> &[u64] {
+        self.session.per_cpu_offsets()
+    }
+    fn path_cache(&self) -> &PathCache {
+        &self.paths
+    }
+}
+
+impl Session {
+    /// The module table, read on first use (kept for the session's life).
+    pub fn modules(&self) -> Result<&ModuleTable> {
+        let r = self
+            .module_table
+            .get_or_init(|| read_modules(self).map_err(|e| e.to_string()));
+        r.as_ref().map_err(|e| Error::Kernel(e.clone()))
+    }
+
+    /// The kernel release (`init_uts_ns.name.release`, read once), used to find module
+    /// debuginfo; empty when unreadable.
+    pub fn release_cached(&self) -> String {
+        self.release
+            .get_or_init(|| {
+                crate::sysinfo::utsname(self)
+                    .map(|u| u.release)
+                    .unwrap_or_default()
+            })
+            .clone()
+    }
+
+    /// The debuginfo of module `name`, loaded on first need (`None` when there is none; the
+    /// reason is in [`ModuleTable::debuginfo_problem`]).
+    pub fn module_debuginfo(&self, name: &str) -> Option<Arc<ModuleDebug>> {
+        let rel = self.release_cached();
+        self.modules().ok()?.debuginfo(&rel, name)
+    }
+
+    /// A module type by C name (`struct dm_table`), with a target to read values of it.
+    pub fn module_type(&self, name: &str) -> Option<(ModuleTarget<'_>, TypeId)> {
+        let rel = self.release_cached();
+        let (d, t) = self.modules().ok()?.find_type(&rel, name)?;
+        Some((ModuleTarget::new(self, d), t))
+    }
+}

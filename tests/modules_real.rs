@@ -74,7 +74,11 @@ fn mod_matches_proc_modules_on_several_formats() {
             )
         })
         .collect();
-    assert!(want.len() >= 10, "ground truth lists {} modules", want.len());
+    assert!(
+        want.len() >= 10,
+        "ground truth lists {} modules",
+        want.len()
+    );
     for dump in ["live.elf", "live.mdf-zlib-d31", "live.kdump-raw-zlib"] {
         let s = open(dump);
         let t = s.modules().expect("module table");
@@ -86,7 +90,12 @@ fn mod_matches_proc_modules_on_several_formats() {
             .collect();
         assert_eq!(got, want, "{dump}");
         for m in &t.modules {
-            assert!(m.symbols.len() > 10, "{dump}: {} has {} symbols", m.name, m.symbols.len());
+            assert!(
+                m.symbols.len() > 10,
+                "{dump}: {} has {} symbols",
+                m.name,
+                m.symbols.len()
+            );
             assert_eq!(m.state_name(), "Live");
         }
         let text = run(&s, "mod");
@@ -188,13 +197,20 @@ fn bt_names_module_frames() {
 fn files_shows_paths() {
     let truth = common::truth("live");
     let s = open("live.elf");
-    let helper = truth["sockets"]["helper"]["pid"].as_u64().expect("helper pid");
+    let helper = truth["sockets"]["helper"]["pid"]
+        .as_u64()
+        .expect("helper pid");
     let text = run(&s, &format!("files {helper}"));
     assert!(text.contains(" FD       FILE"), "{text}");
-    let socks = text.lines().filter(|l| l.contains(" SOCK socket:[")).count();
+    let socks = text
+        .lines()
+        .filter(|l| l.contains(" SOCK socket:["))
+        .count();
     assert!(socks >= 5, "{socks} sockets:\n{text}");
     // The unix listener's inode is the one /proc/net/unix reports for its path.
-    let unix_ino = truth["sockets"]["unix"][0]["inode"].as_u64().expect("inode");
+    let unix_ino = truth["sockets"]["unix"][0]["inode"]
+        .as_u64()
+        .expect("inode");
     let _ = unix_ino; // inode numbers differ between sockfs views; the count above is the check
     assert!(text.contains("ROOT: /    CWD: /"), "{text}");
     let dm_stuck = truth["dm"]["devices"]
@@ -208,7 +224,8 @@ fn files_shows_paths() {
         let pid = io["pid"].as_u64().expect("pid");
         let text = run(&s, &format!("files {pid}"));
         assert!(
-            text.lines().any(|l| l.contains(" BLK  ") && l.ends_with(&path)),
+            text.lines()
+                .any(|l| l.contains(" BLK  ") && l.ends_with(&path)),
             "dd {pid} has no {path} open:\n{text}"
         );
     }
@@ -255,7 +272,10 @@ fn dev_d_lists_disks_and_dm_devices() {
         .collect();
     for d in truth["disks"].as_array().expect("disks") {
         let name = d["name"].as_str().expect("name");
-        let major = d["dev"].as_str().and_then(|x| x.split(':').next()).expect("dev");
+        let major = d["dev"]
+            .as_str()
+            .and_then(|x| x.split(':').next())
+            .expect("dev");
         assert!(
             rows.iter().any(|r| r[2] == name && r[0] == major),
             "no {name}:\n{text}"
@@ -280,7 +300,8 @@ fn net_devices_and_helper_sockets() {
     let s = open("live.elf");
     let text = run(&s, "net");
     assert!(
-        text.lines().any(|l| l.contains("  lo ") && l.ends_with("127.0.0.1")),
+        text.lines()
+            .any(|l| l.contains("  lo ") && l.ends_with("127.0.0.1")),
         "{text}"
     );
     let h = &truth["sockets"]["helper"];
@@ -295,8 +316,14 @@ fn net_devices_and_helper_sockets() {
             w.len() >= 6 && w[3] == fam && w[4] == src && w[5] == dst
         })
     };
-    assert!(has("INET:DGRAM", &format!("0.0.0.0-{udp}"), "0.0.0.0-0"), "{text}");
-    assert!(has("INET:STREAM", &format!("127.0.0.1-{listen}"), "0.0.0.0-0"), "{text}");
+    assert!(
+        has("INET:DGRAM", &format!("0.0.0.0-{udp}"), "0.0.0.0-0"),
+        "{text}"
+    );
+    assert!(
+        has("INET:STREAM", &format!("127.0.0.1-{listen}"), "0.0.0.0-0"),
+        "{text}"
+    );
     assert!(
         has(
             "INET:STREAM",

@@ -153,8 +153,8 @@ fn hanginfo_explains_every_stuck_task_of_the_live_dump() {
     got.sort();
     assert_eq!(got, want, "{e}");
     assert!(out.contains(&format!(
-        "+++WARNING+++ 2 tasks wait for I/O on device-mapper device {stuck} "
-    )));
+        "+++WARNING+++ 2 tasks wait for I/O on suspended device-mapper device {stuck} (/dev/mapper/rkd-stuck)"
+    )), "{out}");
     let e = entry(io, &format!("-- device {} ", kname("rkd-fs")));
     assert!(pids_line(e).contains(&fsh["holder_pid"].as_i64().unwrap()));
     for p in fsh["sync_pids"].as_array().unwrap() {
@@ -213,7 +213,25 @@ fn hanginfo_json_holds_the_same_findings() {
             .unwrap_or_else(|| panic!("no finding for {a}"));
         assert_eq!(x["objects"]["waiters"], l["waiters"], "{x}");
     }
-    assert!(f.iter().any(|x| x["code"] == "dm_io_held"));
+    let dm = f
+        .iter()
+        .find(|x| x["code"] == "dm_suspended_io" && x["objects"]["path"] == "/dev/mapper/rkd-stuck")
+        .expect("suspended dm finding");
+    let mut got: Vec<i64> = dm["objects"]["pids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_i64().unwrap())
+        .collect();
+    got.sort();
+    let mut want: Vec<i64> = t["dm"]["stuck_io"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pid"].as_i64().unwrap())
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
     assert!(!out.contains("+++WARNING+++"), "JSON mode prints only JSON");
 }
 

@@ -159,7 +159,7 @@ fn hanginfo_explains_every_stuck_task_of_the_live_dump() {
     assert!(pids_line(e).contains(&fsh["holder_pid"].as_i64().unwrap()));
     for p in fsh["sync_pids"].as_array().unwrap() {
         assert!(
-            pids_line(io).len() > 0 && io.contains(&p.to_string()),
+            !pids_line(io).is_empty() && io.contains(&p.to_string()),
             "{io}"
         );
     }

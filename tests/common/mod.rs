@@ -118,7 +118,10 @@ pub fn crash_outputs(dump: &Path, cmds: &[&str]) -> Vec<String> {
         input.push_str(&format!("\n!echo {MARK}\n"));
     }
     input.push_str("exit\n");
-    let file = std::env::temp_dir().join(format!("rkdump-crash-{}.in", std::process::id()));
+    // One input file per call: tests of one binary run crash concurrently.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let file = std::env::temp_dir().join(format!("rkdump-crash-{}-{call}.in", std::process::id()));
     std::fs::write(&file, input).expect("write crash input");
     let out = Command::new("crash")
         .arg("-s")

@@ -15,6 +15,16 @@ pub fn fixture_dir() -> &'static Path {
         let root = std::env::var("RKDUMP_FIXTURES")
             .unwrap_or_else(|_| rkdump::demo::DEFAULT_FIXTURE_ROOT.to_string());
         std::fs::create_dir_all(&root).expect("cannot create the fixture root");
+        // The tools the cross-checks drive (crash, tmux, drgn): installed once, like the
+        // fixtures' own packages; a failure here fails the tests loudly.
+        let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/install-test-tools.sh");
+        let ok = Command::new("flock")
+            .arg(Path::new(&root).join(".tools.lock"))
+            .arg("bash")
+            .arg(&tools)
+            .status()
+            .expect("cannot run install-test-tools.sh");
+        assert!(ok.success(), "{} failed", tools.display());
         let lock = Path::new(&root).join(".lock");
         let out = Command::new("flock")
             .arg(&lock)

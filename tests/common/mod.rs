@@ -91,6 +91,8 @@ pub fn manifest() -> Vec<(String, String, String)> {
 /// The Python of the drgn venv made by `tests/tools/install-drgn.sh`; fails the test loudly
 /// when drgn is not installed.
 pub fn drgn_python() -> PathBuf {
+    // Installs the tools (and builds the fixtures) on first use.
+    let _ = fixture_dir();
     let venv =
         std::env::var("RKDUMP_DRGN_VENV").unwrap_or_else(|_| "/var/cache/rkdump/venv".into());
     let py = Path::new(&venv).join("bin/python");
@@ -121,6 +123,7 @@ pub fn drgn_layouts(args: &[&str]) -> serde_json::Value {
 /// output (crash's start-up noise and empty lines dropped). Fails loudly when crash is missing
 /// (`tests/tools/install-test-tools.sh` installs it).
 pub fn crash_outputs(dump: &Path, cmds: &[&str]) -> Vec<String> {
+    let _ = fixture_dir();
     const MARK: &str = "@@@RKDUMP-NEXT";
     let mut input = String::new();
     for c in cmds {

@@ -280,3 +280,47 @@ fn rand_suffix() -> u64 {
     h.write_u64(1);
     h.finish()
 }
+
+#[test]
+fn log_equals_the_guests_dmesg() {
+    // Every line the guest's dmesg printed, in order, at the start of `log` (the kernel
+    // logged a few more lines between the guest's dmesg and the dump). busybox dmesg prints
+    // continuation lines of a record with their own timestamp; rkdump, like crash, indents them.
+    for (scenario, dump) in [("live", "live.mdf-zlib-d31"), ("panic", "panic.elf")] {
+        let t = common::truth(scenario);
+        let want: Vec<&str> = t["dmesg"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        assert!(want.len() > 300, "{scenario}: {} dmesg lines", want.len());
+        let o = run(&common::vmlinux(), &common::fixture(dump), &["log"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        let got: Vec<&str> = out.lines().collect();
+        assert!(
+            got.len() >= want.len(),
+            "{dump}: {} < {}",
+            got.len(),
+            want.len()
+        );
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            let text = |l: &str| {
+                l.split_once("] ")
+                    .map(|x| x.1.to_string())
+                    .unwrap_or_else(|| l.trim().to_string())
+            };
+            if g.starts_with('[') {
+                assert_eq!(g, w, "{dump}: log line {}", i + 1);
+            } else {
+                assert_eq!(
+                    g.trim(),
+                    text(w).trim(),
+                    "{dump}: continuation line {}",
+                    i + 1
+                );
+            }
+        }
+    }
+}

@@ -77,3 +77,77 @@ pub fn manifest() -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// The Python of the drgn venv made by `tests/tools/install-drgn.sh`; fails the test loudly
+/// when drgn is not installed.
+pub fn drgn_python() -> PathBuf {
+    let venv =
+        std::env::var("RKDUMP_DRGN_VENV").unwrap_or_else(|_| "/var/cache/rkdump/venv".into());
+    let py = Path::new(&venv).join("bin/python");
+    assert!(
+        Path::new(&venv).join("bin/drgn").exists(),
+        "drgn is not installed in {venv}: run tests/tools/install-drgn.sh"
+    );
+    py
+}
+
+/// Runs `tests/tools/drgn_layouts.py ARGS` (drgn reading the same file) and parses its JSON.
+pub fn drgn_layouts(args: &[&str]) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/drgn_layouts.py");
+    let out = Command::new(drgn_python())
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("runs drgn_layouts.py");
+    assert!(
+        out.status.success(),
+        "drgn_layouts.py {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("drgn_layouts.py printed JSON")
+}
+
+/// Runs Debian's `crash` once on `vmlinux` + `dump` with `cmds` and returns each command's
+/// output (crash's start-up noise and empty lines dropped). Fails loudly when crash is missing
+/// (`tests/tools/install-test-tools.sh` installs it).
+pub fn crash_outputs(dump: &Path, cmds: &[&str]) -> Vec<String> {
+    const MARK: &str = "@@@RKDUMP-NEXT";
+    let mut input = String::new();
+    for c in cmds {
+        input.push_str(c);
+        input.push_str(&format!("\n!echo {MARK}\n"));
+    }
+    input.push_str("exit\n");
+    let file = std::env::temp_dir().join(format!("rkdump-crash-{}.in", std::process::id()));
+    std::fs::write(&file, input).expect("write crash input");
+    let out = Command::new("crash")
+        .arg("-s")
+        .arg(vmlinux())
+        .arg(dump)
+        .arg("-i")
+        .arg(&file)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("crash is not installed: run tests/tools/install-test-tools.sh");
+    let _ = std::fs::remove_file(&file);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut parts: Vec<String> = text
+        .split(&format!("{MARK}\n"))
+        .map(|p| {
+            p.lines()
+                .filter(|l| !l.is_empty() && !l.starts_with("bt: "))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        })
+        .collect();
+    parts.truncate(cmds.len());
+    assert_eq!(
+        parts.len(),
+        cmds.len(),
+        "crash printed {} of {} outputs; stderr: {}",
+        parts.len(),
+        cmds.len(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parts
+}

@@ -123,9 +123,7 @@ impl ModuleInfo {
 
     /// Whether runtime address `a` lies in the module's core.
     pub fn contains(&self, a: u64) -> bool {
-        self.ranges
-            .iter()
-            .any(|&(lo, len)| a >= lo && a - lo < len)
+        self.ranges.iter().any(|&(lo, len)| a >= lo && a - lo < len)
     }
 
     /// The symbol at or before `a` (text symbols preferred by the caller), with the offset.
@@ -264,7 +262,11 @@ impl ModuleTable {
 
     /// The directories searched for module debuginfo, in order.
     pub fn debug_dirs(&self, release: &str) -> Vec<PathBuf> {
-        let mut v = self.extra_dirs.lock().map(|d| d.clone()).unwrap_or_default();
+        let mut v = self
+            .extra_dirs
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
         v.extend(default_debug_dirs(release));
         v
     }
@@ -472,7 +474,10 @@ pub fn read_module(s: &Session, ty: TypeId, addr: u64) -> Result<ModuleInfo> {
     let v = Value::at(ty, addr);
     let mut name_buf = [0u8; MODULE_NAME_LEN];
     s.read_virt(Kva(addr + s.offset_in(ty, "name")?), &mut name_buf)?;
-    let end = name_buf.iter().position(|&b| b == 0).unwrap_or(MODULE_NAME_LEN);
+    let end = name_buf
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(MODULE_NAME_LEN);
     let name = String::from_utf8_lossy(&name_buf[..end]).into_owned();
     // Since 6.4 (ac3b43283923 "module: replace module_layout with module_memory") the module's
     // memory is `mod->mem[MOD_MEM_NUM_TYPES]`, one region per kind (text, data, rodata,
@@ -649,7 +654,11 @@ impl<'a> ModuleTarget<'a> {
 }
 
 impl MemoryReader for ModuleTarget<'_> {
-    fn read_virt(&self, kva: Kva, buf: &mut [u8]) -> std::result::Result<(), crate::memory::MemoryError> {
+    fn read_virt(
+        &self,
+        kva: Kva,
+        buf: &mut [u8],
+    ) -> std::result::Result<(), crate::memory::MemoryError> {
         self.session.read_virt(kva, buf)
     }
 }

@@ -150,7 +150,9 @@ fn mq_in_flight(s: &Session, disk: &Value) -> Result<(u64, u64)> {
             }
             let v = Value::at(rt, rq);
             // enum mq_rq_state: MQ_RQ_IDLE 0, MQ_RQ_IN_FLIGHT 1, MQ_RQ_COMPLETE 2.
-            if v.member_u64(s, "q").unwrap_or(0) != qaddr || v.member_u64(s, "state").unwrap_or(0) != 1 {
+            if v.member_u64(s, "q").unwrap_or(0) != qaddr
+                || v.member_u64(s, "state").unwrap_or(0) != 1
+            {
                 continue;
             }
             // REQ_OP_WRITE and the other data-out ops have the low bit set (op_is_write).

@@ -66,7 +66,10 @@ pub fn d_path(s: &Session, vfsmnt: u64, dentry: u64) -> Result<String> {
             // `socket:[ino]`, `pipe:[ino]`; others keep their bare name.
             let name = dentry_name(s, &dv)?;
             if parts.is_empty() {
-                let inode = dv.member(s, "d_inode").ok().filter(|i| !i.is_null(s).unwrap_or(true));
+                let inode = dv
+                    .member(s, "d_inode")
+                    .ok()
+                    .filter(|i| !i.is_null(s).unwrap_or(true));
                 let mode = inode.as_ref().and_then(|i| i.member_u64(s, "i_mode").ok());
                 let ino = inode.as_ref().and_then(|i| i.member_u64(s, "i_ino").ok());
                 return Ok(match (mode.map(mode_type), ino) {
@@ -121,7 +124,10 @@ pub struct OpenFile {
 }
 
 /// A task's open files (`task->files->fdt`), and its root and cwd paths.
-pub fn open_files(s: &Session, task: u64) -> Result<(Option<String>, Option<String>, Vec<OpenFile>)> {
+pub fn open_files(
+    s: &Session,
+    task: u64,
+) -> Result<(Option<String>, Option<String>, Vec<OpenFile>)> {
     let tt = s.find_type("struct task_struct")?;
     let t = Value::at(tt, task);
     let fs = t.member(s, "fs")?;
@@ -129,8 +135,18 @@ pub fn open_files(s: &Session, task: u64) -> Result<(Option<String>, Option<Stri
         (None, None)
     } else {
         (
-            d_path(s, fs.member_u64(s, "root.mnt")?, fs.member_u64(s, "root.dentry")?).ok(),
-            d_path(s, fs.member_u64(s, "pwd.mnt")?, fs.member_u64(s, "pwd.dentry")?).ok(),
+            d_path(
+                s,
+                fs.member_u64(s, "root.mnt")?,
+                fs.member_u64(s, "root.dentry")?,
+            )
+            .ok(),
+            d_path(
+                s,
+                fs.member_u64(s, "pwd.mnt")?,
+                fs.member_u64(s, "pwd.dentry")?,
+            )
+            .ok(),
         )
     };
     let files = t.member(s, "files")?;

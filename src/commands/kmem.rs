@@ -82,9 +82,15 @@ pub fn meminfo(s: &Session) -> MemInfo {
         "totalram_pages",
         crate::tasks::totalram_pages(s).ok_or_else(|| Error::Kernel("unreadable".into())),
     );
-    let free = get("NR_FREE_PAGES", stat_item(s, "vm_zone_stat", "NR_FREE_PAGES"));
+    let free = get(
+        "NR_FREE_PAGES",
+        stat_item(s, "vm_zone_stat", "NR_FREE_PAGES"),
+    );
     let shared = get("NR_SHMEM", stat_item(s, "vm_node_stat", "NR_SHMEM"));
-    let file = get("NR_FILE_PAGES", stat_item(s, "vm_node_stat", "NR_FILE_PAGES"));
+    let file = get(
+        "NR_FILE_PAGES",
+        stat_item(s, "vm_node_stat", "NR_FILE_PAGES"),
+    );
     let swapcache = stat_item(s, "vm_node_stat", "NR_SWAPCACHE").unwrap_or(0);
     let buffers = get("buffers", blockdev_pages(s));
     let slab_r = get(
@@ -98,10 +104,7 @@ pub fn meminfo(s: &Session) -> MemInfo {
     let (huge_total, huge_free) = huge_pages(s).unwrap_or((0, 0));
     let swap_total = read_long(s, "total_swap_pages").unwrap_or(0).max(0) as u64;
     let swap_free = read_long(s, "nr_swap_pages").unwrap_or(0).max(0) as u64;
-    let committed = get(
-        "vm_committed_as",
-        percpu_counter_sum(s, "vm_committed_as"),
-    );
+    let committed = get("vm_committed_as", percpu_counter_sum(s, "vm_committed_as"));
     // mm/util.c vm_commit_limit(): overcommit_kbytes if set, else
     // (totalram - hugetlb) * overcommit_ratio / 100, plus total swap.
     let kbytes = read_long(s, "sysctl_overcommit_kbytes").unwrap_or(0).max(0) as u64;
@@ -222,7 +225,11 @@ pub fn print_meminfo(m: &MemInfo, out: &mut dyn Write) -> Result<()> {
             None => "        ----".to_string(),
             Some((whole, name)) => format!("{:>5}% of {name}", pct(pages, whole)),
         };
-        writeln!(out, "{label:>13}  {pages:>8}  {:>11}  {p}", human(pages * ps))
+        writeln!(
+            out,
+            "{label:>13}  {pages:>8}  {:>11}  {p}",
+            human(pages * ps)
+        )
     };
     let tm = Some((m.total, "TOTAL MEM"));
     writeln!(out, "                 PAGES        TOTAL      PERCENTAGE")?;
@@ -235,11 +242,21 @@ pub fn print_meminfo(m: &MemInfo, out: &mut dyn Write) -> Result<()> {
     line(out, "SLAB", m.slab, tm)?;
     writeln!(out)?;
     line(out, "TOTAL HUGE", m.huge_total, None)?;
-    line(out, "HUGE FREE", m.huge_free, Some((m.huge_total, "TOTAL HUGE")))?;
+    line(
+        out,
+        "HUGE FREE",
+        m.huge_free,
+        Some((m.huge_total, "TOTAL HUGE")),
+    )?;
     writeln!(out)?;
     let ts = Some((m.swap_total, "TOTAL SWAP"));
     line(out, "TOTAL SWAP", m.swap_total, None)?;
-    line(out, "SWAP USED", m.swap_total.saturating_sub(m.swap_free), ts)?;
+    line(
+        out,
+        "SWAP USED",
+        m.swap_total.saturating_sub(m.swap_free),
+        ts,
+    )?;
     line(out, "SWAP FREE", m.swap_free, ts)?;
     writeln!(out)?;
     line(out, "COMMIT LIMIT", m.commit_limit, None)?;

@@ -114,8 +114,18 @@ impl Command for Mount {
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         Opts::parse("mount", args, "", "", &[])?;
         let (list, warnings) = mounts(session)?;
-        let tw = list.iter().map(|m| m.fstype.len()).max().unwrap_or(4).max(4);
-        let dw = list.iter().map(|m| m.devname.len()).max().unwrap_or(7).max(7);
+        let tw = list
+            .iter()
+            .map(|m| m.fstype.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let dw = list
+            .iter()
+            .map(|m| m.devname.len())
+            .max()
+            .unwrap_or(7)
+            .max(7);
         writeln!(
             out,
             "     MOUNT           SUPERBLK     {:<tw$} {:<dw$} DIRNAME",

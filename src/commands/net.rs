@@ -54,9 +54,11 @@ pub fn net_devices(s: &Session) -> Result<(Vec<NetDevice>, Vec<String>)> {
             .and_then(|n| n.string(s))
             .unwrap_or_default();
         let mut ipv4 = Vec::new();
-        let mut ifa = d.member_u64(s, "ip_ptr").ok().filter(|&p| p != 0).and_then(|_| {
-            d.member_u64(s, "ip_ptr.ifa_list").ok()
-        });
+        let mut ifa = d
+            .member_u64(s, "ip_ptr")
+            .ok()
+            .filter(|&p| p != 0)
+            .and_then(|_| d.member_u64(s, "ip_ptr.ifa_list").ok());
         let it = s.find_type("struct in_ifaddr")?;
         let mut n = 0;
         while let Some(a) = ifa.filter(|&a| a != 0) {
@@ -147,7 +149,8 @@ pub fn task_sockets(s: &Session, task: u64) -> Result<Vec<SocketInfo>> {
             }
             let sport = sk.member_u64(s, "__sk_common.skc_num").unwrap_or(0) as u16;
             // skc_dport is big-endian in memory.
-            let dport = (sk.member_u64(s, "__sk_common.skc_dport").unwrap_or(0) as u16).swap_bytes();
+            let dport =
+                (sk.member_u64(s, "__sk_common.skc_dport").unwrap_or(0) as u16).swap_bytes();
             let ip4 = |m: &str| -> String {
                 sk.member(s, m)
                     .and_then(|v| v.bytes(s))
@@ -214,7 +217,9 @@ impl Command for Net {
                 )?;
                 for k in socks {
                     let ap = |x: &Option<(String, u16)>| {
-                        x.as_ref().map(|(a, p)| format!("{a}-{p}")).unwrap_or_default()
+                        x.as_ref()
+                            .map(|(a, p)| format!("{a}-{p}"))
+                            .unwrap_or_default()
                     };
                     writeln!(
                         out,
@@ -250,10 +255,9 @@ impl Command for Net {
             for t in tasks_for(session, &list, &o.positional, "net")? {
                 for k in task_sockets(session, t.addr)? {
                     let ap = |x: Option<(String, u16)>| match x {
-                        Some((a, p)) => Data::map([
-                            ("addr", Data::Str(a)),
-                            ("port", Data::Int(i64::from(p))),
-                        ]),
+                        Some((a, p)) => {
+                            Data::map([("addr", Data::Str(a)), ("port", Data::Int(i64::from(p)))])
+                        }
                         None => Data::Null,
                     };
                     all.push(Data::map([

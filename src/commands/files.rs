@@ -44,7 +44,7 @@ pub fn d_path(s: &Session, vfsmnt: u64, dentry: u64) -> Result<String> {
     let mut d = dentry;
     let mut mnt = vfsmnt.wrapping_sub(mnt_off);
     if vfsmnt == 0 {
-        return Ok(dentry_name(s, &Value::at(dt, d))?);
+        return dentry_name(s, &Value::at(dt, d));
     }
     for _ in 0..MAX_DEPTH {
         let dv = Value::at(dt, d);

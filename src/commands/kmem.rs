@@ -210,11 +210,7 @@ fn human(bytes: u64) -> String {
 }
 
 fn pct(part: u64, whole: u64) -> u64 {
-    if whole == 0 {
-        0
-    } else {
-        part * 100 / whole
-    }
+    (part * 100).checked_div(whole).unwrap_or(0)
 }
 
 /// Prints `m` in crash's `kmem -i` layout.

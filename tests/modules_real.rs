@@ -151,6 +151,10 @@ fn modules_and_module_types_agree_with_drgn() {
         }
     }
     assert_eq!(n, t.modules.len());
+    // `struct` finds module types too (vmlinux first, then module debuginfo).
+    let def = run(&s, "struct dm_table");
+    assert!(def.starts_with("struct dm_table {"), "{def}");
+    assert!(def.contains("struct mapped_device *md;"), "{def}");
     // `mod` now shows the debuginfo files loaded on the way.
     let text = run(&s, "mod");
     assert!(text.contains("dm-mod.ko"), "{text}");

@@ -31,6 +31,10 @@ pub struct Cli {
     /// Grant scripts a capability: fs-read, fs-write, exec.
     #[arg(long = "allow", value_name = "CAP")]
     pub allow: Vec<String>,
+    /// Search DIR for module debuginfo (`NAME.ko`, `NAME.ko.debug`) before the standard places
+    /// (repeatable).
+    #[arg(long = "debuginfo", value_name = "DIR")]
+    pub debuginfo: Vec<PathBuf>,
     /// No banner, no progress.
     #[arg(short, long)]
     pub quiet: bool,

@@ -62,6 +62,13 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
         ..ScriptOptions::default()
     };
     let session = open_session(a, b)?.into_shared();
+    // Module debuginfo directories; the module table is read here only when some are given.
+    if !cli.debuginfo.is_empty() {
+        match session.modules() {
+            Ok(t) => cli.debuginfo.iter().for_each(|d| t.add_debug_dir(d)),
+            Err(e) => eprintln!("rkdump: --debuginfo: {e}"),
+        }
+    }
     let (registry, warnings) = build_registry(&options);
     for w in warnings {
         eprintln!("rkdump: {w}");

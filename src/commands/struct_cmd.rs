@@ -138,7 +138,32 @@ pub(crate) fn run_struct(
         ),
         None => (spec.as_str(), Vec::<String>::new()),
     };
-    let ty = lookup_type(session, keyword, tname)?;
+    let ty = match lookup_type(session, keyword, tname) {
+        Ok(t) => t,
+        // Not in the vmlinux: a module type (module debuginfo, loaded on first need).
+        Err(e) => match session.module_type(&format!("{keyword} {tname}")) {
+            Some((target, mty)) => {
+                let opts = FormatOptions {
+                    radix: radix(&o),
+                    ..FormatOptions::default()
+                };
+                let addr = match o.positional.get(1) {
+                    Some(w) => Some(parse_address(session, w)?),
+                    None => None,
+                };
+                return super::mod_cmd::print_module_struct(
+                    &target,
+                    mty,
+                    &members,
+                    addr,
+                    o.has("o"),
+                    &opts,
+                    out,
+                );
+            }
+            None => return Err(e),
+        },
+    };
     let types = session.types()?;
     // Check members before reading anything, so a typo is reported as such.
     for m in &members {

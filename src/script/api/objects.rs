@@ -242,13 +242,27 @@ fn obj_at(ctx: &HostContext, ty: &str, addr: u64) -> R<KObj> {
     Ok(KObj::new(Value::at(id, addr), ctx.session.clone()))
 }
 
-/// Structures linked through the `list_head` member `member`, from the list head at `head`.
-fn list_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, bound: usize) -> R<Array> {
-    let id = find_type(&ctx.session, ty)?;
-    let off = types(&ctx.session)?
+/// The type called `ty` and the offset of its member `member`.
+fn type_and_offset(s: &Session, ty: &str, member: &str) -> R<(TypeId, u64)> {
+    let id = find_type(s, ty)?;
+    let off = types(s)?
         .member(id, member)
         .map_err(|e| from_error(e.into()))?
         .offset;
+    Ok((id, off))
+}
+
+/// The structures of type `id` that embed the nodes at `nodes` at offset `off`.
+fn containers(s: &Arc<Session>, id: TypeId, off: u64, nodes: Vec<u64>) -> Array {
+    nodes
+        .into_iter()
+        .map(|n| Dynamic::from(KObj::new(Value::at(id, n.wrapping_sub(off)), s.clone())))
+        .collect()
+}
+
+/// Structures linked through the `list_head` member `member`, from the list head at `head`.
+fn list_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, bound: usize) -> R<Array> {
+    let (id, off) = type_and_offset(&ctx.session, ty, member)?;
     let opts = crate::value::walk::ListOpts {
         offset: off,
         reverse: false,
@@ -448,11 +462,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn(
         "hlist_for_each_entry",
         move |head: Dynamic, ty: &str, member: &str| -> R<Array> {
-            let id = find_type(&c.session, ty)?;
-            let off = types(&c.session)?
-                .member(id, member)
-                .map_err(|e| from_error(e.into()))?
-                .offset;
+            let (id, off) = type_and_offset(&c.session, ty, member)?;
             // hlist_head.first, then each hlist_node.next (both at offset 0).
             let first = {
                 use crate::memory::ReadExt;
@@ -474,40 +484,18 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
                 crate::value::walk::ListStart::Chain(first),
                 &opts,
             );
-            Ok(walk
-                .items
-                .into_iter()
-                .map(|n| {
-                    Dynamic::from(KObj::new(
-                        Value::at(id, n.wrapping_sub(off)),
-                        c.session.clone(),
-                    ))
-                })
-                .collect())
+            Ok(containers(&c.session, id, off, walk.items))
         },
     );
     let c = ctx.clone();
     engine.register_fn(
         "rbtree_inorder",
         move |root: Dynamic, ty: &str, member: &str| -> R<Array> {
-            let id = find_type(&c.session, ty)?;
-            let off = types(&c.session)?
-                .member(id, member)
-                .map_err(|e| from_error(e.into()))?
-                .offset;
+            let (id, off) = type_and_offset(&c.session, ty, member)?;
             let walk =
                 crate::value::walk::rbtree(&*c.session, address_of(&root)?, false, WALK_BOUND)
                     .map_err(verr)?;
-            Ok(walk
-                .items
-                .into_iter()
-                .map(|n| {
-                    Dynamic::from(KObj::new(
-                        Value::at(id, n.wrapping_sub(off)),
-                        c.session.clone(),
-                    ))
-                })
-                .collect())
+            Ok(containers(&c.session, id, off, walk.items))
         },
     );
     for (name, idr) in [("xa_for_each", false), ("idr_for_each", true)] {

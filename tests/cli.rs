@@ -324,3 +324,27 @@ fn log_equals_the_guests_dmesg() {
         }
     }
 }
+
+#[test]
+fn sym_resolves_module_addresses() {
+    // The test module's locks are module data: `sym ADDR` names them with their module.
+    let t = common::truth("live");
+    let locks = t["locks"]["locks"].as_array().expect("locks");
+    assert!(locks.len() >= 5);
+    let cmds: Vec<String> = locks
+        .iter()
+        .map(|l| format!("sym {}", l["addr"].as_str().unwrap()))
+        .collect();
+    let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
+    let o = run(&common::vmlinux(), &common::fixture("live.elf"), &refs);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for (l, line) in locks.iter().zip(out.lines()) {
+        let want = format!("{} (", l["addr"].as_str().unwrap().trim_start_matches("0x"));
+        assert!(line.starts_with(&want), "{line}");
+        assert!(
+            line.ends_with(&format!(") {} [rkd_locks]", l["name"].as_str().unwrap())),
+            "{line}"
+        );
+    }
+}

@@ -70,7 +70,23 @@ impl Command for Sym {
             }) {
                 match session.symbol_at(addr) {
                     Some((s, off)) => writeln!(out, "{}", line(session, s, Some(off)))?,
-                    None => errors.push(format!("sym: invalid address: {word}")),
+                    // A module address: `name+off [module]`, as crash prints it.
+                    None => {
+                        let hit = session.modules().ok().and_then(|t| {
+                            let m = t.containing(addr)?;
+                            let (s, off) = m.symbol_at(addr, false)?;
+                            let name = if off == 0 {
+                                s.name.clone()
+                            } else {
+                                format!("{}+{off}", s.name)
+                            };
+                            Some(format!("{addr:016x} ({}) {name} [{}]", s.kind, m.name))
+                        });
+                        match hit {
+                            Some(l) => writeln!(out, "{l}")?,
+                            None => errors.push(format!("sym: invalid address: {word}")),
+                        }
+                    }
                 }
             } else {
                 errors.push(format!("sym: {word}: no such symbol"));

@@ -4,26 +4,11 @@
 
 mod common;
 
-use rkdump::commands::Registry;
-use rkdump::session::Session;
 use rkdump::tasks;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-const DRGN: &str = "/var/cache/rkdump/venv/bin/drgn";
-
-fn open(name: &str) -> Session {
-    Session::open(&common::vmlinux(), &common::fixture(name))
-        .unwrap_or_else(|e| panic!("cannot open {name}: {e}"))
-}
-
-fn run(s: &Session, line: &str) -> String {
-    let mut out = Vec::new();
-    Registry::new()
-        .run_line(s, line, &mut out)
-        .unwrap_or_else(|e| panic!("{line}: {e}"));
-    String::from_utf8_lossy(&out).into_owned()
-}
+use common::{open, run};
 
 fn hex(v: &serde_json::Value) -> u64 {
     let t = v.as_str().expect("hex string");
@@ -38,14 +23,14 @@ fn drgn(dump: &str, script: &str) -> String {
         script.len()
     ));
     std::fs::write(&path, script).expect("write drgn script");
-    let out = Command::new(DRGN)
+    let out = Command::new(common::drgn_bin())
         .args(["-q", "-c"])
         .arg(common::fixture(dump))
         .arg("-s")
         .arg(common::vmlinux())
         .arg(&path)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {DRGN} (tests/tools/install-drgn.sh): {e}"));
+        .unwrap_or_else(|e| panic!("cannot run drgn (tests/tools/install-drgn.sh): {e}"));
     assert!(
         out.status.success(),
         "drgn failed: {}",

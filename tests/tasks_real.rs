@@ -5,28 +5,13 @@
 
 mod common;
 
-use rkdump::commands::Registry;
-use rkdump::session::Session;
 use rkdump::stack::StackTrace;
 use rkdump::tasks::{self, TaskInfo, TaskList};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::Command;
 
-const DRGN: &str = "/var/cache/rkdump/venv/bin/drgn";
-
-fn open(name: &str) -> Session {
-    Session::open(&common::vmlinux(), &common::fixture(name))
-        .unwrap_or_else(|e| panic!("cannot open {name}: {e}"))
-}
-
-fn run(s: &Session, line: &str) -> String {
-    let mut out = Vec::new();
-    Registry::new()
-        .run_line(s, line, &mut out)
-        .unwrap_or_else(|e| panic!("{line}: {e}"));
-    String::from_utf8_lossy(&out).into_owned()
-}
+use common::{open, run};
 
 /// The crash state code for a `/proc/PID/stat` letter.
 fn crash_code(letter: &str) -> &'static str {
@@ -396,11 +381,11 @@ struct DrgnFrame {
 
 fn drgn_traces(dump: &Path) -> HashMap<u64, Vec<DrgnFrame>> {
     assert!(
-        Path::new(DRGN).exists(),
-        "{DRGN} is missing: run tests/tools/install-drgn.sh"
+        common::drgn_bin().exists(),
+        "drgn is missing: run tests/tools/install-drgn.sh"
     );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/drgn_stack_traces.py");
-    let out = Command::new(DRGN)
+    let out = Command::new(common::drgn_bin())
         .args(["-q", "-c"])
         .arg(dump)
         .arg("-s")

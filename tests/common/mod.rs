@@ -167,3 +167,24 @@ pub fn crash_outputs(dump: &Path, cmds: &[&str]) -> Vec<String> {
     );
     parts
 }
+
+/// Opens fixture dump `name` with the fixtures' vmlinux; fails the test with the reason.
+pub fn open(name: &str) -> rkdump::session::Session {
+    rkdump::session::Session::open(&vmlinux(), &fixture(name))
+        .unwrap_or_else(|e| panic!("cannot open {name}: {e}"))
+}
+
+/// Runs one built-in command line and returns its text; fails the test on an error.
+pub fn run(s: &rkdump::session::Session, line: &str) -> String {
+    let mut out = Vec::new();
+    rkdump::commands::Registry::new()
+        .run_line(s, line, &mut out)
+        .unwrap_or_else(|e| panic!("{line}: {e}"));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `drgn` executable of the venv made by `tests/tools/install-drgn.sh` (installed on
+/// first use with the other tools).
+pub fn drgn_bin() -> PathBuf {
+    drgn_python().with_file_name("drgn")
+}

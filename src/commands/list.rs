@@ -4,11 +4,10 @@
 //!
 //! Must not import `script` or `repl`.
 
-use super::struct_cmd::{address_arg, offset_arg, radix, StructSpec};
+use super::struct_cmd::{address_arg, entry_format, offset_arg};
 use super::{Command, Opts};
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::value::format::FormatOptions;
 use crate::value::walk::{self, ListOpts, ListStart, Walk};
 use std::io::Write;
 
@@ -85,15 +84,7 @@ impl Command for List {
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let (w, o) = parse(session, args)?;
-        let spec = o
-            .value("s")
-            .or(o.value("S"))
-            .map(|s| StructSpec::parse(session, s))
-            .transpose()?;
-        let fo = FormatOptions {
-            radix: radix(&o),
-            ..FormatOptions::default()
-        };
+        let (spec, fo) = entry_format(session, &o)?;
         for a in &w.items {
             writeln!(out, "{a:x}")?;
             if let Some(s) = &spec {

@@ -53,6 +53,23 @@ pub(crate) fn radix(o: &Opts) -> Radix {
     }
 }
 
+/// What `list` and `tree` print for each entry: the `-s`/`-S` member spec and the radix.
+pub(crate) fn entry_format(
+    session: &Session,
+    o: &Opts,
+) -> Result<(Option<StructSpec>, FormatOptions)> {
+    let spec = o
+        .value("s")
+        .or(o.value("S"))
+        .map(|s| StructSpec::parse(session, s))
+        .transpose()?;
+    let fo = FormatOptions {
+        radix: radix(o),
+        ..FormatOptions::default()
+    };
+    Ok((spec, fo))
+}
+
 /// Finds a type named on a command line: `task_struct` tries `keyword task_struct` first, then
 /// the bare name (typedefs, base types), and explicit `struct x`/`union x`/`enum x` spellings.
 pub(crate) fn lookup_type(session: &Session, keyword: &str, name: &str) -> Result<TypeId> {

@@ -3,11 +3,10 @@
 //!
 //! Must not import `script` or `repl`.
 
-use super::struct_cmd::{address_arg, offset_arg, radix, StructSpec};
+use super::struct_cmd::{address_arg, entry_format, offset_arg};
 use super::{Command, Opts};
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::value::format::FormatOptions;
 use crate::value::walk::{self, Walk};
 use std::io::Write;
 
@@ -132,15 +131,7 @@ impl Command for Tree {
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let (w, o) = parse(session, args)?;
-        let spec = o
-            .value("s")
-            .or(o.value("S"))
-            .map(|s| StructSpec::parse(session, s))
-            .transpose()?;
-        let fo = FormatOptions {
-            radix: radix(&o),
-            ..FormatOptions::default()
-        };
+        let (spec, fo) = entry_format(session, &o)?;
         let ranges = o.value("t") == Some("maple");
         for e in &w.items {
             match (o.has("p"), ranges) {

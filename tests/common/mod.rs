@@ -188,3 +188,23 @@ pub fn run(s: &rkdump::session::Session, line: &str) -> String {
 pub fn drgn_bin() -> PathBuf {
     drgn_python().with_file_name("drgn")
 }
+
+/// Output of the `rkdump` binary: `rkdump -q VMLINUX FIXTURE -c CMD`; fails the test when it
+/// exits non-zero.
+pub fn run_bin(dump: &str, cmd: &str) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rkdump"))
+        .arg("-q")
+        .arg(vmlinux())
+        .arg(fixture(dump))
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .expect("runs rkdump");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{cmd}: {}\n{out}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}

@@ -1,0 +1,163 @@
+//! Golden-output tests of the analyzers' reports on the real fixture dumps (insta snapshots in
+//! `tests/snapshots/`).
+//!
+//! The fixtures are rebuilt on every new machine, with a new KASLR slide, new PIDs and new
+//! timings, so each report is normalized before the comparison: addresses become `<addr>`, PIDs
+//! become `<pid:COMM>` (the guest's truth maps them to names), the fixture folder becomes
+//! `<fixtures>`, other numbers become `N`, and runs of blanks one blank. What stays is what must
+//! not change unnoticed: the sections, their order, the wording, names, paths, devices, states,
+//! owners and waiters. Values are asserted exactly by `tests/analyzers.rs`.
+//!
+//! After an intended change of a report: `cargo insta review` (or `INSTA_UPDATE=always cargo
+//! test --release --test golden_reports`) and review the diff of the `.snap` files.
+
+mod common;
+
+use std::collections::HashMap;
+
+use regex_lite::Regex;
+
+/// PID → command name of every task the guest listed.
+fn truth_pids(scenario: &str) -> HashMap<String, String> {
+    let truth = common::truth(scenario);
+    truth["processes"]
+        .as_array()
+        .expect("truth has processes")
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p["pid"].as_u64()?.to_string(),
+                p["comm"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The report with its run-dependent parts replaced (see the module comment).
+fn normalize(report: &str, scenario: &str) -> String {
+    let pids = truth_pids(scenario);
+    let root = common::fixture_dir().display().to_string();
+    let addr = Regex::new(r"0x[0-9a-f]+|\b[0-9a-f]{12,16}\b").expect("regex");
+    // Numbers that are PIDs by their context: `pid=N`, `pid N`, `PID N`, and the lists
+    // after `PIDs:`, `Youngest, oldest:` and `pids [`.
+    let pid_one = Regex::new(r"\b(pid[= ]|PID |pids? )(\d+)").expect("regex");
+    let pid_list = Regex::new(r"(PIDs:|Youngest, oldest:|pids \[)([0-9, ]+)").expect("regex");
+    let number = Regex::new(r"\d+").expect("regex");
+    let blanks = Regex::new(r"[ \t]+").expect("regex");
+    let name = |n: &str| match pids.get(n) {
+        Some(comm) => format!("<pid:{comm}>"),
+        None => n.to_string(),
+    };
+    let mut out = String::new();
+    for line in report.lines() {
+        let line = line.replace(&root, "<fixtures>");
+        let line = addr.replace_all(&line, "<addr>");
+        let line = pid_list.replace_all(&line, |c: &regex_lite::Captures| {
+            let list = number.replace_all(&c[2], |n: &regex_lite::Captures| name(&n[0]));
+            format!("{}{}", &c[1], list)
+        });
+        let line = pid_one.replace_all(&line, |c: &regex_lite::Captures| {
+            format!("{}{}", &c[1], name(&c[2]))
+        });
+        // Digits left over (counts, times, sizes), except inside the `<pid:...>` names.
+        let mut rest = String::new();
+        for (i, part) in line.split('<').enumerate() {
+            if i > 0 {
+                rest.push('<');
+            }
+            match part.split_once('>') {
+                Some((inside, after)) if i > 0 => {
+                    rest.push_str(inside);
+                    rest.push('>');
+                    rest.push_str(&number.replace_all(after, "N"));
+                }
+                _ => rest.push_str(&number.replace_all(part, "N")),
+            }
+        }
+        out.push_str(blanks.replace_all(&rest, " ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn normalize_replaces_run_dependent_parts() {
+    let pids = truth_pids("live");
+    let (pid, comm) = pids.iter().next().expect("a task");
+    let text = format!("-- pid={pid} cmd=x at 0xffffffffc0356060  Ran ms ago: 8822, 8826\n");
+    let got = normalize(&text, "live");
+    assert_eq!(
+        got,
+        format!("-- pid=<pid:{comm}> cmd=x at <addr> Ran ms ago: N, N\n")
+    );
+}
+
+#[test]
+fn hanginfo_report() {
+    let report = common::run_bin("live.elf", "hanginfo");
+    insta::assert_snapshot!("hanginfo_live", normalize(&report, "live"));
+}
+
+#[test]
+fn hanginfo_verbose_sorted_report() {
+    let report = common::run_bin("live.elf", "hanginfo -v --sortbypid");
+    insta::assert_snapshot!("hanginfo_live_verbose", normalize(&report, "live"));
+}
+
+#[test]
+fn taskinfo_summary_report() {
+    let report = common::run_bin("live.elf", "taskinfo --summary");
+    insta::assert_snapshot!("taskinfo_live_summary", normalize(&report, "live"));
+}
+
+#[test]
+fn taskinfo_uninterruptible_report() {
+    let report = common::run_bin("live.elf", "taskinfo --taskfilter UN");
+    insta::assert_snapshot!("taskinfo_live_un", normalize(&report, "live"));
+}
+
+/// The report with the blocks of section `title` that start with a line beginning `head`
+/// sorted by their text: which CPU ran what depends on the run, so the order does too.
+fn sort_blocks(report: &str, title: &str, head: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    let mut inside = false;
+    let flush = |blocks: &mut Vec<Vec<&str>>, out: &mut Vec<String>| {
+        blocks.sort();
+        out.extend(blocks.drain(..).flatten().map(str::to_string));
+    };
+    for line in report.lines() {
+        if line.starts_with("======") {
+            flush(&mut blocks, &mut out);
+            inside = line.contains(title);
+            out.push(line.to_string());
+        } else if inside && line.starts_with(head) {
+            blocks.push(vec![line]);
+        } else if inside && !blocks.is_empty() && !line.is_empty() {
+            if let Some(b) = blocks.last_mut() {
+                b.push(line);
+            }
+        } else {
+            flush(&mut blocks, &mut out);
+            out.push(line.to_string());
+        }
+    }
+    flush(&mut blocks, &mut out);
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn sort_blocks_orders_cpu_blocks() {
+    let text = "====== Per-CPU ======\nCPU 1: b\n #0 y\nCPU 0: a\n #0 x\n\nend\n";
+    assert_eq!(
+        sort_blocks(text, "Per-CPU", "CPU "),
+        "====== Per-CPU ======\nCPU 0: a\n #0 x\nCPU 1: b\n #0 y\n\nend\n"
+    );
+}
+
+#[test]
+fn crashinfo_panic_report() {
+    let report = normalize(&common::run_bin("panic.elf", "crashinfo"), "panic");
+    let report = sort_blocks(&report, "Per-CPU", "CPU ");
+    insta::assert_snapshot!("crashinfo_panic", report);
+}

@@ -41,9 +41,19 @@ fn line_loop(
         let mut out = stdout.lock();
         if let Err(e) = shell.run_line(l, &mut out) {
             drop(out);
+            if reader_went_away(&e) {
+                return Ok(());
+            }
             writeln!(err, "{e}")?;
         }
     }
+}
+
+/// True when a command failed only because the reader of stdout closed it (`rkdump ... | head`):
+/// the output was cut on purpose, so there is nothing to report.
+fn reader_went_away(message: &str) -> bool {
+    message.contains(&std::io::Error::from(std::io::ErrorKind::BrokenPipe).to_string())
+        || message.contains("Broken pipe")
 }
 
 fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
@@ -94,6 +104,9 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
             let mut out = stdout.lock();
             if let Err(e) = shell.run_line(c, &mut out) {
                 drop(out);
+                if reader_went_away(&e) {
+                    return Ok(ExitCode::SUCCESS);
+                }
                 writeln!(err, "{e}")?;
                 ok = false;
             }

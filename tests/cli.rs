@@ -348,3 +348,33 @@ fn sym_resolves_module_addresses() {
         );
     }
 }
+
+/// `rkdump ... -c 'ps' | head -1`: the reader closing the pipe ends the run quietly, with
+/// success, instead of an error per remaining command.
+#[test]
+fn closed_output_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rkdump"))
+        .arg("-q")
+        .arg(common::vmlinux())
+        .arg(common::fixture("live.elf"))
+        .args([
+            "-c", "ps", "-c", "log", "-c", "log", "-c", "log", "-c", "log",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs rkdump");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("piped stdout");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("reads a line");
+    assert!(first.contains("PID"), "first line of ps: {first}");
+    // The reader is dropped here; four logs (over 100 KiB) overflow the 64 KiB pipe buffer, so
+    // rkdump is still writing when the pipe closes.
+    let o = child.wait_with_output().expect("rkdump ends");
+    assert!(o.status.success(), "exit status {:?}", o.status);
+    assert_eq!(stderr(&o), "", "nothing on stderr");
+}

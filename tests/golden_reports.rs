@@ -1,5 +1,5 @@
-//! Golden-output tests of the analyzers' reports on the real fixture dumps (insta snapshots in
-//! `tests/snapshots/`).
+//! Golden-output tests of the analyzers' reports and of the commands' output on the real
+//! fixture dumps (insta snapshots in `tests/snapshots/`).
 //!
 //! The fixtures are rebuilt on every new machine, with a new KASLR slide, new PIDs and new
 //! timings, so each report is normalized before the comparison: addresses become `<addr>`, PIDs
@@ -38,9 +38,10 @@ fn normalize(report: &str, scenario: &str) -> String {
     let pids = truth_pids(scenario);
     let root = common::fixture_dir().display().to_string();
     let addr = Regex::new(r"0x[0-9a-f]+|\b[0-9a-f]{12,16}\b").expect("regex");
-    // Numbers that are PIDs by their context: `pid=N`, `pid N`, `PID N`, and the lists
-    // after `PIDs:`, `Youngest, oldest:` and `pids [`.
-    let pid_one = Regex::new(r"\b(pid[= ]|PID |pids? )(\d+)").expect("regex");
+    // Numbers that are PIDs by their context: `pid=N`, `pid N`, `PID N`, `PID: N`, the lists
+    // after `PIDs:`, `Youngest, oldest:` and `pids [`, and the PID and PPID columns of `ps`.
+    let pid_one = Regex::new(r"\b(pid[= ]|PID:? +|pids? )(\d+)").expect("regex");
+    let ps_row = Regex::new(r"^([> ]*)(\d+)( +)(\d+)( +\d+ +[0-9a-f]{16} )").expect("regex");
     let pid_list = Regex::new(r"(PIDs:|Youngest, oldest:|pids \[)([0-9, ]+)").expect("regex");
     let number = Regex::new(r"\d+").expect("regex");
     let blanks = Regex::new(r"[ \t]+").expect("regex");
@@ -51,6 +52,9 @@ fn normalize(report: &str, scenario: &str) -> String {
     let mut out = String::new();
     for line in report.lines() {
         let line = line.replace(&root, "<fixtures>");
+        let line = ps_row.replace(&line, |c: &regex_lite::Captures| {
+            format!("{}{}{}{}{}", &c[1], name(&c[2]), &c[3], name(&c[4]), &c[5])
+        });
         let line = addr.replace_all(&line, "<addr>");
         let line = pid_list.replace_all(&line, |c: &regex_lite::Captures| {
             let list = number.replace_all(&c[2], |n: &regex_lite::Captures| name(&n[0]));
@@ -160,4 +164,68 @@ fn crashinfo_panic_report() {
     let report = normalize(&common::run_bin("panic.elf", "crashinfo"), "panic");
     let report = sort_blocks(&report, "Per-CPU", "CPU ");
     insta::assert_snapshot!("crashinfo_panic", report);
+}
+
+/// `COMMAND` on the `live` dump, normalized.
+fn live_command(command: &str) -> String {
+    normalize(&common::run_bin("live.elf", command), "live")
+}
+
+#[test]
+fn sys_command() {
+    insta::assert_snapshot!("sys_live", live_command("sys"));
+}
+
+/// The first line (the header) and then the other lines sorted: tables ordered by address
+/// (modules, disks) change order with the KASLR slide.
+fn header_then_sorted(text: &str) -> String {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let mut rows: Vec<&str> = lines.collect();
+    rows.sort();
+    std::iter::once(header)
+        .chain(rows)
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn mod_command() {
+    insta::assert_snapshot!("mod_live", header_then_sorted(&live_command("mod")));
+}
+
+#[test]
+fn dev_disks_command() {
+    insta::assert_snapshot!("dev_d_live", header_then_sorted(&live_command("dev -d")));
+}
+
+#[test]
+fn mount_command() {
+    insta::assert_snapshot!("mount_live", live_command("mount"));
+}
+
+#[test]
+fn ps_of_uninterruptible_tasks() {
+    insta::assert_snapshot!("foreach_un_ps_live", live_command("foreach UN ps"));
+}
+
+#[test]
+fn bt_of_uninterruptible_tasks() {
+    insta::assert_snapshot!("foreach_un_bt_live", live_command("foreach UN bt"));
+}
+
+#[test]
+fn files_of_the_inode_lock_holder() {
+    let holder = common::truth("live")["fs_hang"]["holder_pid"]
+        .as_u64()
+        .expect("truth names the inode lock holder");
+    insta::assert_snapshot!(
+        "files_holder_live",
+        live_command(&format!("files {holder}"))
+    );
+}
+
+#[test]
+fn kmem_summary_command() {
+    insta::assert_snapshot!("kmem_i_live", live_command("kmem -i"));
 }

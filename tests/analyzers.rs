@@ -770,3 +770,48 @@ fn mmap_lock_is_named_by_its_owner() {
         "{out}"
     );
 }
+
+#[test]
+fn hanginfo_states_in_puts_the_timed_sleepers_in_schedule_timeout() {
+    let t = common::truth("live");
+    let out = run("live.elf", "hanginfo --states IN");
+    let sec = section(&out, "schedule_timeout");
+    let pid_of = |comm: &str| {
+        t["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["comm"] == comm)
+            .unwrap_or_else(|| panic!("no {comm}"))["pid"]
+            .as_i64()
+            .unwrap()
+    };
+    // khungtaskd sleeps in schedule_timeout_interruptible() called from watchdog()
+    let e = entry(sec, "-- in watchdog");
+    assert_eq!(pids_line(e), [pid_of("khungtaskd")], "{e}");
+    // the semaphore holder of the test module sleeps in schedule_timeout() while holding it
+    let sema = t["locks"]["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "semaphore")
+        .unwrap();
+    let holder = sema["holders"][0].as_i64().unwrap();
+    assert!(
+        pids_line(entry(sec, "-- in sem_holder")).contains(&holder),
+        "{sec}"
+    );
+    assert!(
+        out.starts_with(&format!(
+            "{} tasks in states [\"IN\"]",
+            t["processes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["state"] == "S")
+                .count()
+                + 1
+        )),
+        "{out}"
+    );
+}

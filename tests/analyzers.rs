@@ -819,3 +819,21 @@ fn hanginfo_states_in_puts_the_timed_sleepers_in_schedule_timeout() {
         "{out}"
     );
 }
+
+#[test]
+fn unix_socket_paths_of_the_syslog_check() {
+    let t = common::truth("live");
+    let h = &t["sockets"]["helper"];
+    let out = run(
+        "live.elf",
+        &format!(
+            r#"import "linux/af_unix" as u; for k in cmd("net", "-s {}") {{ if k.family == "UNIX" {{ print(u::unix_path(k.sock)); print(u::unix_peer_path(k.sock) == ""); }} }}"#,
+            h["pid"]
+        ),
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [h["unix_path"].as_str().unwrap(), "true"],
+        "{out}"
+    );
+}

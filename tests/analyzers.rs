@@ -837,3 +837,68 @@ fn unix_socket_paths_of_the_syslog_check() {
         "{out}"
     );
 }
+
+/// Seconds of a dmesg line's `[    6.697376]` timestamp.
+fn dmesg_time(l: &str) -> f64 {
+    l[1..l.find(']').unwrap()].trim().parse().unwrap()
+}
+
+#[test]
+fn blocked_for_dates_each_hang_to_when_the_guest_started_it() {
+    let t = common::truth("live");
+    let dmesg: Vec<&str> = t["dmesg"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let at = |needle: &str| {
+        dmesg_time(
+            dmesg
+                .iter()
+                .find(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("no dmesg line with {needle}")),
+        )
+    };
+    // The test module starts its threads after it is loaded and logs "task N waits X" once
+    // each is blocked; the fs hang starts after the file system is mounted.
+    let loaded = at("rkd_locks: loading out-of-tree module");
+    let mut windows: Vec<(i64, f64, f64)> = Vec::new();
+    for l in &dmesg {
+        if let Some(rest) = l.split("rkd_locks: task ").nth(1) {
+            if rest.contains(" waits ") {
+                let pid = rest.split_whitespace().next().unwrap().parse().unwrap();
+                windows.push((pid, loaded, dmesg_time(l)));
+            }
+        }
+    }
+    assert!(windows.len() >= 8, "{windows:?}");
+    let mounted = at("EXT4-fs (dm-2): mounted");
+    let end = t["uptime_s"].as_f64().unwrap();
+    for p in t["fs_hang"]["waiter_pids"].as_array().unwrap() {
+        windows.push((p.as_i64().unwrap(), mounted, end));
+    }
+    let pids: Vec<String> = windows.iter().map(|w| w.0.to_string()).collect();
+    let out = run(
+        "live.elf",
+        &format!(
+            r#"import "linux/hang" as h; for p in [{}] {{ let t = find_task(p); let i = task_info(t); print(`${{p}} ${{i.rq_clock - h::blocked_for(t, i).ns}}`); }}"#,
+            pids.join(",")
+        ),
+    );
+    let starts: std::collections::HashMap<i64, f64> = out
+        .lines()
+        .map(|l| {
+            let (p, ns) = l.split_once(' ').unwrap();
+            (p.parse().unwrap(), ns.parse::<f64>().unwrap() / 1e9)
+        })
+        .collect();
+    for (pid, from, to) in windows {
+        let s = starts[&pid];
+        // 50 ms for the runqueue clock of an idle CPU lagging and IRQ time
+        assert!(
+            s >= from - 0.05 && s <= to + 0.05,
+            "pid {pid}: blocked since {s:.3} s, the guest started it between {from} and {to}"
+        );
+    }
+}

@@ -738,11 +738,19 @@ fn hang_classes_of_synthetic_stacks() {
     }
     let got = run(
         "live.elf",
-        r#"import "linux/hang" as h; print(h::caller_of(["__schedule","schedule","schedule_timeout","msleep","ata_eh_recover"], ["schedule_timeout","msleep"])); print(h::is_syslog_daemon("rsyslogd")); print(h::is_syslog_daemon("systemd-journal")); print(h::is_syslog_daemon("dd")); print(h::waits_on_unix_peer(["__schedule","schedule","schedule_timeout","unix_wait_for_peer","unix_dgram_sendmsg","__sys_sendto"])); print(h::waits_on_unix_peer(["__schedule","schedule","do_nanosleep"]))"#,
+        r#"import "linux/hang" as h; print(h::caller_of(["__schedule","schedule","schedule_timeout","msleep","ata_eh_recover"], ["schedule_timeout","msleep"])); print(h::caller_of(["__schedule","schedule","schedule_timeout","__wait_for_common","wait_for_completion_killable","__kthread_create_on_node","kthread_create_on_node","create_worker"], ["__kthread_create_on_node","kthread_create_on_node"])); print(h::is_syslog_daemon("rsyslogd")); print(h::is_syslog_daemon("systemd-journal")); print(h::is_syslog_daemon("dd")); print(h::waits_on_unix_peer(["__schedule","schedule","schedule_timeout","unix_wait_for_peer","unix_dgram_sendmsg","__sys_sendto"])); print(h::waits_on_unix_peer(["__schedule","schedule","do_nanosleep"]))"#,
     );
     assert_eq!(
         got.split_whitespace().collect::<Vec<_>>(),
-        ["ata_eh_recover", "true", "true", "false", "true", "false"],
+        [
+            "ata_eh_recover",
+            "create_worker",
+            "true",
+            "true",
+            "false",
+            "true",
+            "false"
+        ],
         "{got}"
     );
 }

@@ -3,25 +3,9 @@
 
 mod common;
 
-use std::process::Command;
-
 /// Output of `rkdump VMLINUX DUMP -c CMD`.
 fn run(dump: &str, cmd: &str) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_rkdump"))
-        .arg("-q")
-        .arg(common::vmlinux())
-        .arg(common::fixture(dump))
-        .arg("-c")
-        .arg(cmd)
-        .output()
-        .expect("runs rkdump");
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "{cmd}: {}\n{out}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
+    common::run_bin(dump, cmd)
 }
 
 fn hex_addr(s: &str) -> String {
@@ -275,4 +259,638 @@ fn crashinfo_tells_a_sysrq_crash_and_the_taint() {
     assert!(out.contains("run 'hanginfo'"));
     let live = run("live.elf", "crashinfo");
     assert!(live.contains("No panic"), "{live}");
+}
+
+/// Rows of a `taskinfo` table as whitespace-split words, the `>` marker dropped.
+fn table_rows(out: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            l.split_whitespace()
+                .map(|w| w.trim_start_matches('>').to_string())
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn taskinfo_uid_column_equals_drgn() {
+    let out = run("live.elf", "taskinfo");
+    assert!(out.lines().next().unwrap().ends_with("TGID  UID"), "{out}");
+    let want = common::drgn_json(&common::fixture("live.elf"), "drgn_task_uids.py");
+    let rows = table_rows(&out);
+    assert_eq!(rows.len(), want.as_object().unwrap().len(), "{out}");
+    for r in rows {
+        let pid = &r[0];
+        let uid: i64 = r.last().unwrap().parse().unwrap();
+        assert_eq!(Some(uid), want[pid.as_str()].as_i64(), "uid of pid {pid}");
+    }
+}
+
+#[test]
+fn taskinfo_pstree_edges_equal_the_truth() {
+    let t = common::truth("live");
+    let out = run("live.elf", "taskinfo --pstree");
+    // depth = column of the name / 2; parent = the nearest line above one level up
+    let mut stack: Vec<i64> = Vec::new();
+    let mut parent = std::collections::HashMap::new();
+    let mut threads = std::collections::HashMap::new();
+    for l in out.lines().filter(|l| !l.trim().is_empty()) {
+        let col = l.chars().take_while(|c| "│├└─ ".contains(*c)).count();
+        let depth = col / 2;
+        let name = &l.chars().skip(col).collect::<String>();
+        let pid: i64 = name[name.rfind('(').unwrap() + 1..name.len() - 1]
+            .parse()
+            .unwrap();
+        stack.truncate(depth);
+        if let Some(&p) = stack.last() {
+            if name.starts_with('{') {
+                threads.insert(pid, p);
+            } else {
+                parent.insert(pid, p);
+            }
+        }
+        stack.push(pid);
+    }
+    let procs = t["processes"].as_array().unwrap();
+    for p in procs {
+        let pid = p["pid"].as_i64().unwrap();
+        if p["tid_of"].is_null() {
+            assert_eq!(
+                parent.get(&pid),
+                Some(&p["ppid"].as_i64().unwrap()),
+                "parent of {pid}\n{out}"
+            );
+        } else {
+            assert_eq!(
+                threads.get(&pid),
+                Some(&p["tgid"].as_i64().unwrap()),
+                "thread {pid}\n{out}"
+            );
+        }
+    }
+    assert_eq!(parent.len() + threads.len(), procs.len(), "{out}");
+}
+
+#[test]
+fn taskinfo_memory_is_ps_rss_largest_first() {
+    let ps = run("live.elf", "ps -u -G");
+    let mut want: Vec<(i64, i64, i64)> = table_rows(&ps)
+        .iter()
+        .map(|r| {
+            (
+                r[0].parse().unwrap(),
+                r[7].parse().unwrap(),
+                r[6].parse().unwrap(),
+            )
+        })
+        .collect();
+    want.sort_by_key(|&(pid, rss, _)| (-rss, pid));
+    assert!(want.len() > 5 && want[0].1 > 0, "{ps}");
+    let out = run("live.elf", "taskinfo --memory --maxpids 5");
+    let got: Vec<(i64, i64, i64)> = table_rows(&out)
+        .iter()
+        .filter(|r| r.len() == 6)
+        .map(|r| {
+            (
+                r[0].parse().unwrap(),
+                r[2].parse().unwrap(),
+                r[3].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want[..5].to_vec(), "{out}");
+}
+
+#[test]
+fn taskinfo_pidinfo_decodes_credentials_rlimits_and_flags() {
+    let t = common::truth("live");
+    let h = &t["sockets"]["helper"];
+    let out = run("live.elf", &format!("taskinfo --pidinfo {}", h["pid"]));
+    assert!(out.contains("Parent: pid=1 cmd=init"), "{out}");
+    assert!(out.contains("Credentials: uid=0 euid=0"), "{out}");
+    // the helper and its two worker threads
+    let threads = t["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["tgid"] == h["pid"])
+        .count();
+    assert_eq!(threads, 3);
+    let tg = out.lines().find(|l| l.starts_with("Thread group")).unwrap();
+    let list = &tg[tg.rfind('[').unwrap()..];
+    assert_eq!(list.matches(',').count() + 1, threads, "{tg}");
+    assert!(out.contains("NOFILE"), "{out}");
+    assert!(out.contains("PF_RANDOMIZE"), "{out}");
+    let kt = run("live.elf", "taskinfo --pidinfo 2");
+    assert!(kt.contains("PF_KTHREAD"), "{kt}");
+}
+
+/// `name=N` in a line of `out`.
+fn field(out: &str, name: &str) -> i64 {
+    let at = out
+        .find(&format!("{name}="))
+        .unwrap_or_else(|| panic!("no {name}= in\n{out}"));
+    out[at + name.len() + 1..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn crashinfo_banner_gives_file_size_and_ram_and_warns_on_partial_dumps() {
+    let t = common::truth("live");
+    let ram: i64 = t["iomem_ram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_i64().unwrap() - r[0].as_i64().unwrap() + 1)
+        .sum();
+    for (dump, partial) in [("live.elf", false), ("live.mdf-zlib-d31", true)] {
+        let out = run(dump, "crashinfo");
+        let size = std::fs::metadata(common::fixture(dump)).unwrap().len() as i64;
+        assert_eq!(field(&out, "file_size"), size, "{out}");
+        // the memory the kernel manages (node_present_pages) is System RAM up to partial pages
+        let got = field(&out, "ram_bytes");
+        assert!(
+            (got - ram).abs() < 4096 * 4,
+            "ram_bytes {got}, System RAM {ram}"
+        );
+        let warn = out
+            .lines()
+            .find(|l| l.starts_with("+++WARNING+++ partial dump: "));
+        assert_eq!(warn.is_some(), partial, "{out}");
+        if let Some(w) = warn {
+            let mb = |b: i64| format!("{:.1} MB", b as f64 / 1048576.0);
+            let kept = field(&out, "stored_bytes");
+            assert!(
+                w.contains(&format!(": {} of {} RAM kept", mb(kept), mb(got))),
+                "{w}"
+            );
+            // makedumpfile -d31 keeps the kernel's pages only: well under a quarter of RAM
+            assert!(kept * 4 < got && kept > 0, "{w}");
+            assert!(out.contains("[PARTIAL DUMP]"), "{out}");
+        }
+    }
+}
+
+/// MB figure of a `crashinfo` memory line `  NAME   12.3 MB ...`, in KiB.
+fn mem_kb(out: &str, name: &str) -> i64 {
+    let l = out
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in\n{out}"));
+    let mb: f64 = l.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (mb * 1024.0) as i64
+}
+
+#[test]
+fn crashinfo_memory_agrees_with_meminfo() {
+    let t = common::truth("live");
+    let mi = &t["meminfo"];
+    let kb = |k: &str| mi[k].as_i64().unwrap();
+    let out = run("live.elf", "crashinfo");
+    let total = kb("MemTotal");
+    // the kmem -i test's tolerance: 1.5 % of total memory, plus the 0.1 MB rounding
+    let tol = total * 15 / 1000 + 103;
+    for (name, key) in [
+        ("total", "MemTotal"),
+        ("free", "MemFree"),
+        ("cached", "Cached"),
+        ("slab", "Slab"),
+        ("shared", "Shmem"),
+    ] {
+        let got = mem_kb(&out, name);
+        assert!(
+            (got - kb(key)).abs() <= tol,
+            "{name}: {got} kB, /proc/meminfo {key} {} kB",
+            kb(key)
+        );
+    }
+    let l = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("committed"))
+        .unwrap();
+    let limit: f64 = l
+        .split("commit limit ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        ((limit * 1024.0) as i64 - kb("CommitLimit")).abs() <= 103,
+        "{l}"
+    );
+    assert!(out.contains("swap        none"), "{out}");
+    assert!(!out.contains("overcommitted"), "{out}");
+}
+
+#[test]
+fn crashinfo_runqueue_current_tasks_are_the_active_tasks_of_ps() {
+    for dump in ["live.elf", "panic.elf"] {
+        let out = run(dump, "crashinfo");
+        let mut got: Vec<(i64, i64)> = out
+            .lines()
+            .filter(|l| l.starts_with("CPU ") && l.contains(": current pid="))
+            .map(|l| (l[4..l.find(':').unwrap()].parse().unwrap(), field(l, "pid")))
+            .collect();
+        let ps = run(dump, "ps");
+        let mut want: Vec<(i64, i64)> = ps
+            .lines()
+            .filter(|l| l.starts_with('>'))
+            .map(|l| {
+                let w: Vec<&str> = l[1..].split_whitespace().collect();
+                (w[2].parse().unwrap(), w[0].parse().unwrap())
+            })
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{dump}\n{out}\n{ps}");
+        assert!(!got.is_empty());
+    }
+}
+
+#[test]
+fn crashinfo_network_counts_equal_the_truth() {
+    let t = common::truth("live");
+    let s = &t["sockets"];
+    let out = run("live.elf", "crashinfo");
+    let count = |k: &str| {
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{k}: ")))
+            .map(|n| n.parse::<usize>().unwrap())
+            .unwrap_or(0)
+    };
+    let n = |k: &str| s[k].as_array().unwrap().len();
+    assert_eq!(count("TCP"), n("tcp"), "{out}");
+    assert_eq!(count("TCPv6"), n("tcp6"), "{out}");
+    assert_eq!(count("UDP"), n("udp"), "{out}");
+    let tcp: Vec<&serde_json::Value> = s["tcp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(s["tcp6"].as_array().unwrap())
+        .collect();
+    for st in ["LISTEN", "ESTABLISHED"] {
+        assert_eq!(
+            count(st),
+            tcp.iter().filter(|x| x["state"] == st).count(),
+            "{st}\n{out}"
+        );
+    }
+}
+
+#[test]
+fn crashinfo_quiet_prints_only_warnings_and_verbose_merges_stacks() {
+    let out = run("live.mdf-zlib-d31", "crashinfo -q");
+    for l in out.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            l.starts_with("+++WARNING+++")
+                || l.starts_with("  +++WARNING+++")
+                || l.starts_with("Summary of problems"),
+            "{l}"
+        );
+    }
+    assert!(out.contains("partial dump"));
+    let t = common::truth("live");
+    let v = run("live.elf", "crashinfo -v");
+    let sec = &v[v
+        .find("====== Stacks merged ======")
+        .expect("merged stacks")..];
+    // the two semaphore waiters share one stack
+    let sema = t["locks"]["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "semaphore")
+        .unwrap();
+    let w: Vec<String> = sema["waiters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert!(
+        sec.lines().any(|l| l.trim_start().starts_with("PIDs:")
+            && w.iter().all(|p| l.split_whitespace().any(|x| x == p))),
+        "{sec}"
+    );
+    let d = t["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["state"] == "D")
+        .count();
+    assert!(v.contains("Ran within 1 s: "), "{v}");
+    assert!(v.contains("Longest-blocked UN tasks:"), "{d} {v}");
+}
+
+/// `Blocked for: PID Xs, ...` of hanginfo → (pid, seconds).
+fn blocked(out: &str) -> std::collections::HashMap<i64, f64> {
+    out.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("Blocked for: "))
+        .flat_map(|l| l.split(", "))
+        .filter_map(|x| {
+            let (p, s) = x.split_once(' ')?;
+            Some((p.parse().ok()?, s.trim_end_matches('s').parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn hanginfo_blocked_for_is_consistent_with_ran_ago() {
+    let t = common::truth("live");
+    let out = run("live.elf", "hanginfo");
+    let b = blocked(&out);
+    let ran = run("live.elf", "taskinfo --taskfilter UN");
+    let ran: std::collections::HashMap<i64, f64> = table_rows(&ran)
+        .iter()
+        .map(|r| (r[0].parse().unwrap(), r[3].parse::<f64>().unwrap() / 1000.0))
+        .collect();
+    let d: Vec<i64> = t["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["state"] == "D")
+        .map(|p| p["pid"].as_i64().unwrap())
+        .collect();
+    assert_eq!(b.len(), d.len(), "{out}");
+    for p in d {
+        let bf = b[&p];
+        // blocked since the task was switched out, which is after it last arrived on the CPU
+        assert!(
+            bf > 0.0 && bf >= ran[&p] - 0.15 && bf <= ran[&p] + 0.05,
+            "pid {p}: blocked {bf} s, ran {} s ago",
+            ran[&p]
+        );
+    }
+    // the guest set the locks up before the fs hang: the lock waiters are blocked longer
+    let fs = t["fs_hang"]["waiter_pids"][0].as_i64().unwrap();
+    let abba = t["locks"]["abba"]["pids"][0].as_i64().unwrap();
+    assert!(b[&abba] > b[&fs], "{out}");
+    let j: serde_json::Value =
+        serde_json::from_str(run("live.elf", "hanginfo --json").trim()).unwrap();
+    let f = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "waits_mutex")
+        .unwrap();
+    let ms = f["objects"]["blocked_ms"][0].as_i64().unwrap();
+    let pid = f["objects"]["waiters"][0].as_i64().unwrap();
+    assert!((ms as f64 / 1000.0 - b[&pid]).abs() < 0.1, "{f}");
+}
+
+#[test]
+fn hanginfo_does_not_misclassify_the_fixture_into_the_other_classes() {
+    let out = run("live.elf", "hanginfo -v");
+    for title in [
+        "the kthreadd create queue",
+        "NFS/RPC",
+        "throttle_direct_reclaim",
+        "memory allocation slow path",
+        "schedule_timeout",
+    ] {
+        assert!(
+            !out.contains(&format!("====== Waiting in {title}")),
+            "{title}\n{out}"
+        );
+    }
+    for w in [
+        "Memory pressure",
+        "syslog",
+        "Possible hang",
+        "kthreadd is in D state",
+    ] {
+        assert!(!out.contains(w), "{w}\n{out}");
+    }
+    // nothing is left unexplained either
+    assert!(!out.contains("====== Other stacks"), "{out}");
+    // kthreadd's queue is empty in the dump, as it sleeps in kthreadd()
+    let q = run(
+        "live.elf",
+        r#"import "linux/hang" as h; print(h::kthread_create_queue().len()); print(task_state(find_task(2)))"#,
+    );
+    assert_eq!(q.split_whitespace().collect::<Vec<_>>(), ["0", "IN"], "{q}");
+}
+
+#[test]
+fn hang_classes_of_synthetic_stacks() {
+    let cases = [
+        (
+            r#"["__schedule","schedule","schedule_timeout","wait_for_completion_killable","__kthread_create_on_node","kthread_create_on_node","worker"]"#,
+            "kthread_create",
+        ),
+        (
+            r#"["__schedule","schedule","rpc_wait_bit_killable","__wait_on_bit","out_of_line_wait_on_bit","__rpc_execute","rpc_run_task"]"#,
+            "nfs",
+        ),
+        (
+            r#"["__schedule","schedule","io_schedule","nfs_wait_bit_killable","nfs_wait_on_request","nfs_lock_and_join_requests"]"#,
+            "nfs",
+        ),
+        (
+            r#"["__schedule","schedule","throttle_direct_reclaim","try_to_free_pages","__alloc_pages_slowpath.constprop.0","__alloc_pages"]"#,
+            "reclaim_throttle",
+        ),
+        (
+            r#"["__schedule","schedule","schedule_timeout","shrink_inactive_list","shrink_lruvec","shrink_node","do_try_to_free_pages"]"#,
+            "alloc_slowpath",
+        ),
+        (
+            r#"["__schedule","schedule","schedule_timeout","msleep","ata_eh_recover"]"#,
+            "schedule_timeout",
+        ),
+        (
+            r#"["__schedule","schedule","rwsem_down_write_slowpath","do_truncate"]"#,
+            "",
+        ),
+    ];
+    for (stack, want) in cases {
+        let got = run(
+            "live.elf",
+            &format!(r#"import "linux/hang" as h; print(h::stack_class({stack}))"#),
+        );
+        assert_eq!(got.trim(), want, "{stack}");
+    }
+    let got = run(
+        "live.elf",
+        r#"import "linux/hang" as h; print(h::caller_of(["__schedule","schedule","schedule_timeout","msleep","ata_eh_recover"], ["schedule_timeout","msleep"])); print(h::caller_of(["__schedule","schedule","schedule_timeout","__wait_for_common","wait_for_completion_killable","__kthread_create_on_node","kthread_create_on_node","create_worker"], ["__kthread_create_on_node","kthread_create_on_node"])); print(h::is_syslog_daemon("rsyslogd")); print(h::is_syslog_daemon("systemd-journal")); print(h::is_syslog_daemon("dd")); print(h::waits_on_unix_peer(["__schedule","schedule","schedule_timeout","unix_wait_for_peer","unix_dgram_sendmsg","__sys_sendto"])); print(h::waits_on_unix_peer(["__schedule","schedule","do_nanosleep"]))"#,
+    );
+    assert_eq!(
+        got.split_whitespace().collect::<Vec<_>>(),
+        [
+            "ata_eh_recover",
+            "create_worker",
+            "true",
+            "true",
+            "false",
+            "true",
+            "false"
+        ],
+        "{got}"
+    );
+}
+
+#[test]
+fn mmap_lock_is_named_by_its_owner() {
+    let t = common::truth("live");
+    let h = t["sockets"]["helper"]["pid"].as_i64().unwrap();
+    let worker = t["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["tid_of"] == h)
+        .unwrap()["pid"]
+        .as_i64()
+        .unwrap();
+    let out = run(
+        "live.elf",
+        &format!(
+            r#"import "linux/mm" as mm; print(mm::mmap_lock_name(addr_of(find_task({worker}).mm, "mmap_lock"))); print(mm::mmap_lock_name(sym_addr("jiffies")) == "")"#
+        ),
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            format!("mmap_lock of pid {h} (rkd-helper)").as_str(),
+            "true"
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn hanginfo_states_in_puts_the_timed_sleepers_in_schedule_timeout() {
+    let t = common::truth("live");
+    let out = run("live.elf", "hanginfo --states IN");
+    let sec = section(&out, "schedule_timeout");
+    let pid_of = |comm: &str| {
+        t["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["comm"] == comm)
+            .unwrap_or_else(|| panic!("no {comm}"))["pid"]
+            .as_i64()
+            .unwrap()
+    };
+    // khungtaskd sleeps in schedule_timeout_interruptible() called from watchdog()
+    let e = entry(sec, "-- in watchdog");
+    assert_eq!(pids_line(e), [pid_of("khungtaskd")], "{e}");
+    // the semaphore holder of the test module sleeps in schedule_timeout() while holding it
+    let sema = t["locks"]["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "semaphore")
+        .unwrap();
+    let holder = sema["holders"][0].as_i64().unwrap();
+    assert!(
+        pids_line(entry(sec, "-- in sem_holder")).contains(&holder),
+        "{sec}"
+    );
+    assert!(
+        out.starts_with(&format!(
+            "{} tasks in states [\"IN\"]",
+            t["processes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["state"] == "S")
+                .count()
+                + 1
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn unix_socket_paths_of_the_syslog_check() {
+    let t = common::truth("live");
+    let h = &t["sockets"]["helper"];
+    let out = run(
+        "live.elf",
+        &format!(
+            r#"import "linux/af_unix" as u; for k in cmd("net", "-s {}") {{ if k.family == "UNIX" {{ print(u::unix_path(k.sock)); print(u::unix_peer_path(k.sock) == ""); }} }}"#,
+            h["pid"]
+        ),
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [h["unix_path"].as_str().unwrap(), "true"],
+        "{out}"
+    );
+}
+
+/// Seconds of a dmesg line's `[    6.697376]` timestamp.
+fn dmesg_time(l: &str) -> f64 {
+    l[1..l.find(']').unwrap()].trim().parse().unwrap()
+}
+
+#[test]
+fn blocked_for_dates_each_hang_to_when_the_guest_started_it() {
+    let t = common::truth("live");
+    let dmesg: Vec<&str> = t["dmesg"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let at = |needle: &str| {
+        dmesg_time(
+            dmesg
+                .iter()
+                .find(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("no dmesg line with {needle}")),
+        )
+    };
+    // The test module starts its threads after it is loaded and logs "task N waits X" once
+    // each is blocked; the fs hang starts after the file system is mounted.
+    let loaded = at("rkd_locks: loading out-of-tree module");
+    let mut windows: Vec<(i64, f64, f64)> = Vec::new();
+    for l in &dmesg {
+        if let Some(rest) = l.split("rkd_locks: task ").nth(1) {
+            if rest.contains(" waits ") {
+                let pid = rest.split_whitespace().next().unwrap().parse().unwrap();
+                windows.push((pid, loaded, dmesg_time(l)));
+            }
+        }
+    }
+    assert!(windows.len() >= 8, "{windows:?}");
+    let mounted = at("EXT4-fs (dm-2): mounted");
+    let end = t["uptime_s"].as_f64().unwrap();
+    for p in t["fs_hang"]["waiter_pids"].as_array().unwrap() {
+        windows.push((p.as_i64().unwrap(), mounted, end));
+    }
+    let pids: Vec<String> = windows.iter().map(|w| w.0.to_string()).collect();
+    let out = run(
+        "live.elf",
+        &format!(
+            r#"import "linux/hang" as h; for p in [{}] {{ let t = find_task(p); let i = task_info(t); print(`${{p}} ${{i.rq_clock - h::blocked_for(t, i).ns}}`); }}"#,
+            pids.join(",")
+        ),
+    );
+    let starts: std::collections::HashMap<i64, f64> = out
+        .lines()
+        .map(|l| {
+            let (p, ns) = l.split_once(' ').unwrap();
+            (p.parse().unwrap(), ns.parse::<f64>().unwrap() / 1e9)
+        })
+        .collect();
+    for (pid, from, to) in windows {
+        let s = starts[&pid];
+        // 50 ms for the runqueue clock of an idle CPU lagging and IRQ time
+        assert!(
+            s >= from - 0.05 && s <= to + 0.05,
+            "pid {pid}: blocked since {s:.3} s, the guest started it between {from} and {to}"
+        );
+    }
 }

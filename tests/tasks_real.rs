@@ -9,7 +9,6 @@ use rkdump::stack::StackTrace;
 use rkdump::tasks::{self, TaskInfo, TaskList};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::Command;
 
 use common::{open, run};
 
@@ -380,26 +379,7 @@ struct DrgnFrame {
 }
 
 fn drgn_traces(dump: &Path) -> HashMap<u64, Vec<DrgnFrame>> {
-    assert!(
-        common::drgn_bin().exists(),
-        "drgn is missing: run tests/tools/install-drgn.sh"
-    );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/drgn_stack_traces.py");
-    let out = Command::new(common::drgn_bin())
-        .args(["-q", "-c"])
-        .arg(dump)
-        .arg("-s")
-        .arg(common::vmlinux())
-        .arg("--no-default-symbols")
-        .arg(&script)
-        .output()
-        .expect("cannot run drgn");
-    assert!(
-        out.status.success(),
-        "drgn failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("drgn JSON");
+    let v = common::drgn_json(dump, "drgn_stack_traces.py");
     let obj = v.as_object().expect("object");
     obj.iter()
         .map(|(k, v)| {

@@ -208,3 +208,27 @@ pub fn run_bin(dump: &str, cmd: &str) -> String {
     );
     out
 }
+
+/// Runs the drgn script `tests/tools/SCRIPT` on `dump` with the fixtures' vmlinux and parses
+/// the JSON it prints; fails loudly when drgn fails.
+pub fn drgn_json(dump: &Path, script: &str) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/tools")
+        .join(script);
+    let out = Command::new(drgn_bin())
+        .args(["-q", "-c"])
+        .arg(dump)
+        .arg("-s")
+        .arg(vmlinux())
+        .arg("--no-default-symbols")
+        .arg(&script)
+        .output()
+        .expect("cannot run drgn");
+    assert!(
+        out.status.success(),
+        "drgn {} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("drgn printed JSON")
+}

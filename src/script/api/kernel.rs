@@ -1,10 +1,13 @@
 //! Kernel facts: the `kernel` variable (also `kernel_info()` and PyKdump's `sys_info()`):
 //! `kernel.release`, `kernel.version` (compares with strings: `kernel.version >= "5.14"`),
 //! `kernel.hz`, `kernel.jiffies`, `kernel.nr_cpus`, `kernel.page_size`, `kernel.nodename`,
-//! `kernel.machine`, `kernel.kaslr_offset`, `kernel.uptime`.
+//! `kernel.machine`, `kernel.kaslr_offset`, `kernel.uptime`; and `dump_info()`: the dump file
+//! (path, format, file size, RAM it describes, pages stored, whether pages were left out).
 //!
 //! ```rhai
 //! if kernel.version >= "5.14" { print("task state is __state"); }
+//! let d = dump_info();
+//! print(`${d.format}: ${d.file_size / 1048576} MB of ${d.ram_bytes / 1048576} MB RAM`);
 //! ```
 
 use crate::register_aliases;
@@ -79,7 +82,37 @@ fn facts(ctx: &HostContext) -> Map {
     m
 }
 
-/// Registers `kernel`, `kernel_info()`, `sys_info()` and the version type.
+/// The dump file: `path`, `format` ("ELF", "kdump-compressed (zlib)"...), `file_size` (bytes on
+/// disk), `ram_bytes` (the machine's memory, as `sys` MEMORY), `range_bytes` (physical ranges the
+/// dump describes), `stored_bytes` (pages kept in the file), `partial` (pages were left out) and
+/// `truncated` (why the file looks cut short, or "").
+fn dump_facts(ctx: &HostContext) -> Map {
+    let s = &ctx.session;
+    let d = s.dump();
+    let range_bytes: u64 = d.ranges().iter().map(|r| r.len).sum();
+    let stored_bytes = d.stored_pages().saturating_mul(4096);
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Dynamic| {
+        m.insert(k.into(), v);
+    };
+    put("path", Dynamic::from(d.path().display().to_string()));
+    put("format", Dynamic::from(d.format().to_string()));
+    put("file_size", Dynamic::from(d.file_size() as INT));
+    put(
+        "ram_bytes",
+        Dynamic::from(sysinfo::memory_bytes(s).unwrap_or(range_bytes) as INT),
+    );
+    put("range_bytes", Dynamic::from(range_bytes as INT));
+    put("stored_bytes", Dynamic::from(stored_bytes as INT));
+    put("partial", Dynamic::from(range_bytes > stored_bytes));
+    put(
+        "truncated",
+        Dynamic::from(d.truncation().unwrap_or_default()),
+    );
+    m
+}
+
+/// Registers `kernel`, `kernel_info()`, `sys_info()`, `dump_info()` and the version type.
 pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine
         .register_type_with_name::<KernelVersion>("KernelVersion")
@@ -101,6 +134,8 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     });
     let c = ctx.clone();
     register_aliases!(engine, ["kernel_info", "sys_info"], move || facts(&c));
+    let c = ctx.clone();
+    engine.register_fn("dump_info", move || dump_facts(&c));
     // `kernel` reads as a variable everywhere, including inside functions and modules.
     let c = ctx.clone();
     let cached = std::sync::OnceLock::new();

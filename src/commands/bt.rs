@@ -392,7 +392,12 @@ pub fn bt_data(session: &Session, args: &[String]) -> Result<Vec<Data>> {
     let sel = bt_selection(session, &o, &list)?;
     let orc = tasks::kernel_orc_ref(session)?;
     sel.into_iter()
-        .map(|t| Ok(trace_data(t, &tasks::stack_trace_with(session, &orc, &list, t)?)))
+        .map(|t| {
+            Ok(trace_data(
+                t,
+                &tasks::stack_trace_with(session, &orc, &list, t)?,
+            ))
+        })
         .collect()
 }
 

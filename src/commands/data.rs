@@ -138,6 +138,9 @@ mod tests {
                 ]),
             ),
         ]);
-        assert_eq!(d.to_json(), r#"{"a":-1,"b":["x\"y\n",null,true,0.5,18446744073709551615]}"#);
+        assert_eq!(
+            d.to_json(),
+            r#"{"a":-1,"b":["x\"y\n",null,true,0.5,18446744073709551615]}"#
+        );
     }
 }

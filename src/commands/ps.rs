@@ -336,11 +336,7 @@ impl Command for Ps {
                 }
                 let tm = tasks::task_times(session, t.addr)?;
                 writeln!(out, "{}", task_header(t))?;
-                writeln!(
-                    out,
-                    "    RUN TIME: {}",
-                    ns(run_time(&list, t, &tm))
-                )?;
+                writeln!(out, "    RUN TIME: {}", ns(run_time(&list, t, &tm)))?;
                 writeln!(out, "  START TIME: {}", tm.start_time)?;
                 writeln!(out, "       UTIME: {}", tm.utime)?;
                 writeln!(out, "       STIME: {}", tm.stime)?;

@@ -251,7 +251,10 @@ impl Command for Runq {
                 ("rt", queued_data(&r.rt)),
                 ("cfs_rb_root", Data::addr(r.cfs_root)),
                 ("cfs", queued_data(&r.cfs)),
-                ("queued", queued_data(&[r.rt.as_slice(), r.cfs.as_slice()].concat())),
+                (
+                    "queued",
+                    queued_data(&[r.rt.as_slice(), r.cfs.as_slice()].concat()),
+                ),
             ])
         })))
     }

@@ -90,7 +90,10 @@ fn lookup(session: &Session, args: &[String]) -> Result<Vec<std::result::Result<
             "sym: missing argument\nusage: {USAGE}"
         )));
     }
-    Ok(o.positional.iter().map(|w| lookup_word(session, w)).collect())
+    Ok(o.positional
+        .iter()
+        .map(|w| lookup_word(session, w))
+        .collect())
 }
 
 fn lookup_word(session: &Session, word: &str) -> std::result::Result<SymHit, String> {

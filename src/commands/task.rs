@@ -84,6 +84,7 @@ pub fn task_data(session: &Session, t: &TaskInfo) -> Result<Data> {
         let d = match v.scalar(session) {
             Ok(Scalar::Float(f)) => Data::Float(f),
             Ok(Scalar::Bool(b)) => Data::Bool(b),
+            Ok(Scalar::Pointer(a) | Scalar::Unsigned(a)) => Data::addr(a),
             Ok(sc) => Data::Int(sc.as_i64()),
             Err(_) => match v.string(session) {
                 Ok(text) => Data::Str(text),

@@ -379,12 +379,15 @@ struct DrgnFrame {
     pc: u64,
 }
 
-fn drgn_traces(dump: &Path) -> HashMap<u64, Vec<DrgnFrame>> {
+/// Runs `tests/tools/SCRIPT` in drgn on `dump` and parses the JSON it prints.
+fn drgn_json(dump: &Path, script: &str) -> serde_json::Value {
     assert!(
         common::drgn_bin().exists(),
         "drgn is missing: run tests/tools/install-drgn.sh"
     );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/drgn_stack_traces.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/tools")
+        .join(script);
     let out = Command::new(common::drgn_bin())
         .args(["-q", "-c"])
         .arg(dump)
@@ -396,10 +399,15 @@ fn drgn_traces(dump: &Path) -> HashMap<u64, Vec<DrgnFrame>> {
         .expect("cannot run drgn");
     assert!(
         out.status.success(),
-        "drgn failed: {}",
+        "drgn {} failed: {}",
+        script.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("drgn JSON");
+    serde_json::from_slice(&out.stdout).expect("drgn JSON")
+}
+
+fn drgn_traces(dump: &Path) -> HashMap<u64, Vec<DrgnFrame>> {
+    let v = drgn_json(dump, "drgn_stack_traces.py");
     let obj = v.as_object().expect("object");
     obj.iter()
         .map(|(k, v)| {
@@ -583,23 +591,7 @@ fn ps_memory_matches_drgn() {
     // reference: file + anon + shmem pages of the mm counters plus the per-thread deltas not
     // yet folded in (SPLIT_RSS_COUNTING, before 6.2). crash 8.0.2 leaves out shmem pages,
     // which on this initramfs (tmpfs) hold the mapped busybox text.
-    let dump = common::fixture("live.elf");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/drgn_task_mem.py");
-    let out = Command::new(common::drgn_bin())
-        .args(["-q", "-c"])
-        .arg(&dump)
-        .arg("-s")
-        .arg(common::vmlinux())
-        .arg("--no-default-symbols")
-        .arg(&script)
-        .output()
-        .expect("cannot run drgn");
-    assert!(
-        out.status.success(),
-        "drgn failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let drgn: serde_json::Value = serde_json::from_slice(&out.stdout).expect("drgn JSON");
+    let drgn = drgn_json(&common::fixture("live.elf"), "drgn_task_mem.py");
     let total = drgn["totalram_pages"].as_f64().expect("totalram_pages");
     let s = open("live.elf");
     let rows = data(&s, "ps -u");

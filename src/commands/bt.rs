@@ -518,6 +518,36 @@ fn run_one(
 mod tests {
     use super::*;
 
+    fn frame(ex: Option<u64>) -> Frame {
+        Frame {
+            pc: 0xffff_ffff_8100_0000,
+            sp: 0xffff_c900_0000_0000,
+            trust: crate::stack::FrameTrust::Orc,
+            symbol: None,
+            offset: 0,
+            module: None,
+            exception: ex.map(|cs| ExceptionFrame {
+                addr: 0,
+                regs: PtRegs {
+                    cs,
+                    ..PtRegs::default()
+                },
+                partial: false,
+            }),
+            stack: StackKind::Task,
+        }
+    }
+
+    #[test]
+    fn levels_skip_the_interrupted_function() {
+        // A kernel-mode exception frame: the next frame is shown as [exception RIP].
+        let f = [frame(None), frame(Some(0x10)), frame(None), frame(None)];
+        assert_eq!(frame_levels(&f), vec![Some(0), Some(1), None, Some(2)]);
+        // A user-mode one (syscall entry) ends the kernel stack; nothing is hidden.
+        let f = [frame(None), frame(Some(0x33)), frame(None)];
+        assert_eq!(frame_levels(&f), vec![Some(0), Some(1), Some(2)]);
+    }
+
     #[test]
     fn cpu_lists() {
         assert_eq!(cpu_list("0,2-3").ok(), Some(vec![0, 2, 3]));

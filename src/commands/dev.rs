@@ -311,9 +311,9 @@ impl Command for Dev {
                     Data::map([
                         ("major", Data::Int(d.major as i64)),
                         ("minor", Data::Int(d.minor as i64)),
-                        ("gendisk", Data::Int(d.gendisk as i64)),
+                        ("gendisk", Data::addr(d.gendisk)),
                         ("name", Data::Str(d.name)),
-                        ("request_queue", Data::Int(d.queue as i64)),
+                        ("request_queue", Data::addr(d.queue)),
                         ("total", Data::Int((d.reads + d.writes) as i64)),
                         ("read", Data::Int(d.reads as i64)),
                         ("write", Data::Int(d.writes as i64)),

@@ -407,6 +407,10 @@ fn dev_d_agrees_with_crash() {
     };
     let theirs = rows(&crash[0]);
     let s = open("live.elf");
+    // Every disk's in-flight count was read (blk-mq: hctx_table, tags, sbitmaps).
+    let (disks, warnings) = rkdump::commands::dev::disks(&s).expect("disks");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(disks.iter().any(|d| d.mq) && disks.iter().any(|d| !d.mq));
     let text = run(&s, "dev -d");
     let ours = rows(&text);
     assert!(theirs.len() >= 4, "crash printed:\n{}", crash[0]);

@@ -589,8 +589,8 @@ fn ps_data_holds_the_truths_processes() {
 fn ps_memory_matches_drgn() {
     // The guest does not record /proc/PID/status, so drgn's task_rss()/task_vsize() are the
     // reference: file + anon + shmem pages of the mm counters plus the per-thread deltas not
-    // yet folded in (SPLIT_RSS_COUNTING, before 6.2). crash 8.0.2 leaves out shmem pages,
-    // which on this initramfs (tmpfs) hold the mapped busybox text.
+    // yet folded in (SPLIT_RSS_COUNTING, before 6.2). crash before 8.0.4 leaves out shmem
+    // pages, which on this initramfs (tmpfs) hold the mapped busybox text.
     let drgn = drgn_json(&common::fixture("live.elf"), "drgn_task_mem.py");
     let total = drgn["totalram_pages"].as_f64().expect("totalram_pages");
     let s = open("live.elf");

@@ -23,6 +23,9 @@ pub enum Error {
     /// A command's arguments were wrong.
     #[error("{0}")]
     Usage(String),
+    /// The command has no structured result (`cmd()`, `--json`).
+    #[error("{0}: no structured output (use exec() for its text)")]
+    NoData(String),
     /// The user pressed Ctrl-C.
     #[error("interrupted")]
     Interrupted,

@@ -102,6 +102,19 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
         let mut ok = true;
         for c in &cli.commands {
             let mut out = stdout.lock();
+            // --json: a command with a structured result prints it; anything else runs as text.
+            if cli.json {
+                match shell.registry().run_json(shell.session(), c, &mut out) {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        drop(out);
+                        writeln!(err, "{e}")?;
+                        ok = false;
+                        continue;
+                    }
+                }
+            }
             if let Err(e) = shell.run_line(c, &mut out) {
                 drop(out);
                 if reader_went_away(&e) {

@@ -378,3 +378,40 @@ fn closed_output_pipe_ends_quietly() {
     assert!(o.status.success(), "exit status {:?}", o.status);
     assert_eq!(stderr(&o), "", "nothing on stderr");
 }
+
+#[test]
+fn json_prints_structured_results() {
+    // --json: each command with a structured result prints one line of JSON; a command
+    // without one (`rd`) prints its text.
+    let vmlinux = common::vmlinux();
+    let dump = common::fixture("live.elf");
+    let mut args: Vec<&std::ffi::OsStr> = vec![vmlinux.as_os_str(), dump.as_os_str()];
+    args.push("--json".as_ref());
+    for c in ["ps", "bt -a", "log", "rd -a linux_banner"] {
+        args.push("-c".as_ref());
+        args.push(c.as_ref());
+    }
+    let o = rkdump(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.len() >= 4, "{out}");
+    let ps: serde_json::Value = serde_json::from_str(lines[0]).expect("ps JSON");
+    let truth = common::truth("live");
+    let user_pids = truth["processes"].as_array().expect("processes").len();
+    // Every process of the truth plus one idle task per CPU.
+    assert_eq!(
+        ps.as_array().map(Vec::len),
+        Some(user_pids + truth["ncpus"].as_u64().expect("ncpus") as usize)
+    );
+    assert!(
+        ps[0]["task"].as_u64().is_some(),
+        "addresses are unsigned: {}",
+        ps[0]
+    );
+    let bt: serde_json::Value = serde_json::from_str(lines[1]).expect("bt JSON");
+    assert!(bt[0]["frames"].as_array().is_some_and(|f| !f.is_empty()));
+    let log: serde_json::Value = serde_json::from_str(lines[2]).expect("log JSON");
+    assert!(log.as_array().is_some_and(|l| l.len() > 300));
+    assert!(lines[3].contains("Linux version"), "{}", lines[3]);
+}

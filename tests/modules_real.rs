@@ -375,3 +375,52 @@ fn kmem_i_agrees_with_meminfo() {
     assert!(text.contains("    TOTAL MEM"), "{text}");
     assert!(text.contains(&format!(" {} ", m.total)), "{text}");
 }
+
+/// The 6.4+ way to a class's private part (searching `class_kset`'s list for the
+/// `subsys_private` whose `class` is the class) finds, on 6.1 where both exist, the same
+/// `subsys_private` as `class->p`.
+#[test]
+fn block_class_subsys_is_the_same_both_ways() {
+    use rkdump::commands::dev::{class_subsys, ClassLayout};
+    let s = open("live.elf");
+    assert_eq!(ClassLayout::of(&s), Some(ClassLayout::ClassP));
+    let (class, _) = s.global("block_class").expect("block_class");
+    let p = class_subsys(&s, class, Some(ClassLayout::ClassP)).expect("class->p");
+    let k = class_subsys(&s, class, Some(ClassLayout::ClassKset)).expect("class_kset");
+    assert_eq!(p, k);
+    assert!(p >= 0xffff_8000_0000_0000);
+}
+
+/// `dev -d` agrees with Debian crash 8.0.2 on the same dump: major, gendisk, name,
+/// request_queue and the in-flight counts (TOTAL READ WRITE) of every disk.
+#[test]
+fn dev_d_agrees_with_crash() {
+    let dump = common::fixture("live.elf");
+    let crash = common::crash_outputs(&dump, &["dev -d"]);
+    let rows = |text: &str| -> Vec<Vec<String>> {
+        text.lines()
+            .skip_while(|l| !l.starts_with("MAJOR"))
+            .skip(1)
+            .map(|l| l.split_whitespace().map(String::from).collect())
+            .filter(|r: &Vec<String>| r.len() == 7)
+            .collect()
+    };
+    let theirs = rows(&crash[0]);
+    let s = open("live.elf");
+    // Every disk's in-flight count was read (blk-mq: hctx_table, tags, sbitmaps).
+    let (disks, warnings) = rkdump::commands::dev::disks(&s).expect("disks");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(disks.iter().any(|d| d.mq) && disks.iter().any(|d| !d.mq));
+    let text = run(&s, "dev -d");
+    let ours = rows(&text);
+    assert!(theirs.len() >= 4, "crash printed:\n{}", crash[0]);
+    assert_eq!(ours, theirs, "rkdump:\n{text}\ncrash:\n{}", crash[0]);
+    // The same layout, line for line (crash pads each line with a trailing space).
+    let trimmed = |t: &str| -> Vec<String> {
+        t.lines()
+            .skip_while(|l| !l.starts_with("MAJOR"))
+            .map(|l| l.trim_end().to_string())
+            .collect()
+    };
+    assert_eq!(trimmed(&text), trimmed(&crash[0]));
+}

@@ -306,3 +306,22 @@ fn walking_all_tasks_matches_the_guest() {
     assert!(dd >= 2);
     assert_eq!(r.unwrap(), dd.to_string());
 }
+
+#[test]
+fn cmd_takes_the_arguments_in_its_name() {
+    // cmd("bt 1") is cmd("bt", "1"); the result is a list of traces with frames.
+    let (r, _) = run(r#"
+        let t = cmd("bt 1");
+        let u = cmd("bt", "1");
+        `${t.len()} ${t[0].pid} ${t[0].frames[0].function} ${t[0].frames.len() == u[0].frames.len()}`
+        "#);
+    assert_eq!(r.as_deref(), Ok("1 1 __schedule true"));
+    // sym NAME is a map; a failing lookup is a catchable error.
+    let (r, _) = run(r#"
+        let s = cmd("sym schedule");
+        let e = "";
+        try { cmd("sym no_such_symbol_here"); } catch (err) { e = "caught"; }
+        `${s.name} ${s.address == sym_addr("schedule")} ${e}`
+        "#);
+    assert_eq!(r.as_deref(), Ok("schedule true caught"));
+}

@@ -483,3 +483,260 @@ fn stack_traces_agree_with_drgn_live() {
 fn stack_traces_agree_with_drgn_panic() {
     check_drgn("panic.elf");
 }
+
+/// The structured result of a command line (`cmd()` in scripts, `--json` on the command line),
+/// as JSON.
+fn data(s: &rkdump::session::Session, line: &str) -> serde_json::Value {
+    let words = rkdump::commands::split_line(line).expect("words");
+    let (name, args) = words.split_first().expect("a command");
+    let reg = rkdump::commands::Registry::new();
+    let d = reg
+        .find(name)
+        .expect("command")
+        .data(s, args)
+        .unwrap_or_else(|e| panic!("{line}: {e}"));
+    serde_json::from_str(&d.to_json()).expect("JSON")
+}
+
+#[test]
+fn ps_data_holds_the_truths_processes() {
+    let truth = common::truth("live");
+    let s = open("live.elf");
+    let rows = data(&s, "ps");
+    let rows = rows.as_array().expect("list");
+    let ours: BTreeMap<u64, &serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["pid"] != 0)
+        .map(|r| (r["pid"].as_u64().expect("pid"), r))
+        .collect();
+    let theirs: BTreeMap<u64, &serde_json::Value> = truth["processes"]
+        .as_array()
+        .expect("processes")
+        .iter()
+        .map(|p| (p["pid"].as_u64().expect("pid"), p))
+        .collect();
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>()
+    );
+    for (pid, p) in &theirs {
+        let r = ours[pid];
+        let comm = r["comm"].as_str().expect("comm");
+        let want = p["comm"].as_str().expect("comm");
+        // /proc adds a kworker's workqueue and shows a kernel thread's full name (see check_ps).
+        assert!(
+            want == comm
+                || (want.starts_with(comm) && (comm.len() == 15 || comm.starts_with("kworker/"))),
+            "comm of {pid}: {comm} vs {want}"
+        );
+        assert_eq!(r["ppid"], p["ppid"], "ppid of {pid}");
+        assert_eq!(r["tgid"], p["tgid"], "tgid of {pid}");
+        if *pid != 1 {
+            // init wrote the listing (running then, asleep in the dump).
+            assert_eq!(
+                r["state"].as_str(),
+                Some(crash_code(p["state"].as_str().expect("state"))),
+                "state of {pid}"
+            );
+        }
+        assert!(r["task"].as_u64().expect("task") >= 0xffff_8000_0000_0000);
+    }
+    let active = rows.iter().filter(|r| r["active"] == true).count();
+    assert_eq!(active as u64, truth["ncpus"].as_u64().expect("ncpus"));
+    // -S counts the same rows.
+    let counts = data(&s, "ps -S");
+    let total: u64 = counts
+        .as_object()
+        .expect("map")
+        .values()
+        .map(|v| v.as_u64().expect("count"))
+        .sum();
+    assert_eq!(total as usize, rows.len());
+    // -p lists the ancestors: init's parent is PID 0.
+    let p = data(&s, "ps -p 1");
+    assert_eq!(p[0]["ancestors"], serde_json::json!([0]), "{p}");
+}
+
+#[test]
+fn ps_memory_matches_drgn() {
+    // The guest does not record /proc/PID/status, so drgn's task_rss()/task_vsize() are the
+    // reference: file + anon + shmem pages of the mm counters plus the per-thread deltas not
+    // yet folded in (SPLIT_RSS_COUNTING, before 6.2). crash before 8.0.4 leaves out shmem
+    // pages, which on this initramfs (tmpfs) hold the mapped busybox text.
+    let drgn = common::drgn_json(&common::fixture("live.elf"), "drgn_task_mem.py");
+    let total = drgn["totalram_pages"].as_f64().expect("totalram_pages");
+    let s = open("live.elf");
+    let rows = data(&s, "ps -u");
+    let mut checked = 0;
+    for r in rows.as_array().expect("list") {
+        let pid = r["pid"].to_string();
+        let want = &drgn["tasks"][&pid];
+        assert!(want.is_object(), "drgn has no user task {pid}");
+        assert_eq!(r["rss"], want["rss_kb"], "RSS of {pid}");
+        assert_eq!(r["vsz"], want["vsz_kb"], "VSZ of {pid}");
+        let pct = want["rss_kb"].as_f64().expect("rss") / 4.0 * 100.0 / total;
+        let got = r["mem_pct"].as_f64().expect("mem_pct");
+        assert!(
+            (got - pct).abs() <= 0.05 + 1e-9,
+            "%MEM of {pid}: {got} vs {pct}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, drgn["tasks"].as_object().expect("tasks").len());
+    assert!(checked >= 10, "{checked} user tasks");
+}
+
+#[test]
+fn bt_data_of_d_state_tasks_holds_the_proc_stack() {
+    let truth = common::truth("live");
+    let s = open("live.elf");
+    let syms = s.vmlinux().symbols();
+    let mut checked = 0;
+    for p in truth["processes"].as_array().expect("processes") {
+        if p["state"] != "D" {
+            continue;
+        }
+        let pid = p["pid"].as_u64().expect("pid");
+        let traces = data(&s, &format!("bt {pid}"));
+        let t = &traces[0];
+        assert_eq!(traces.as_array().map(Vec::len), Some(1));
+        assert_eq!(t["pid"].as_u64(), Some(pid));
+        assert!(
+            t["warnings"].as_array().expect("warnings").is_empty(),
+            "{t}"
+        );
+        let frames = t["frames"].as_array().expect("frames");
+        assert_eq!(frames[0]["function"], "__schedule");
+        assert_eq!(frames[0]["level"], 0);
+        // Every alias at the frame's function start, as `name+0xoff`.
+        let names: Vec<Vec<String>> = frames
+            .iter()
+            .map(|f| {
+                let (Some(name), Some(off)) = (f["function"].as_str(), f["offset"].as_u64()) else {
+                    return Vec::new();
+                };
+                let start = syms.lookup(name).map(|x| x.addr);
+                let mut v: Vec<String> = syms
+                    .iter()
+                    .filter(|x| Some(x.addr) == start)
+                    .map(|x| format!("{}+{off:#x}", x.name))
+                    .collect();
+                v.push(format!("{name}+{off:#x}"));
+                v
+            })
+            .collect();
+        let mut it = names.iter();
+        for want in p["stack"].as_array().expect("stack") {
+            let want = want.as_str().expect("frame");
+            let want = want.split('/').next().unwrap_or(want);
+            assert!(
+                it.any(|n| n.iter().any(|x| x == want)),
+                "pid {pid}: {want} missing or out of order in {frames:?}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, count_state(&truth, "D"));
+    // foreach UN bt: one trace per D-state task.
+    let all = data(&s, "foreach UN bt");
+    assert_eq!(all.as_array().map(Vec::len), Some(checked));
+    // bt -a: one trace per CPU.
+    let a = data(&s, "bt -a");
+    assert_eq!(
+        a.as_array().map(Vec::len),
+        truth["ncpus"].as_u64().map(|n| n as usize)
+    );
+}
+
+#[test]
+fn runq_data_current_tasks_are_the_active_ones() {
+    let s = open("live.elf");
+    let ps = data(&s, "ps");
+    let mut active: Vec<u64> = ps
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|r| r["active"] == true)
+        .map(|r| r["task"].as_u64().expect("task"))
+        .collect();
+    let rq = data(&s, "runq");
+    let mut current: Vec<u64> = rq
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["current"]["task"].as_u64().expect("current"))
+        .collect();
+    active.sort_unstable();
+    current.sort_unstable();
+    assert_eq!(active, current);
+    for (i, c) in rq.as_array().expect("list").iter().enumerate() {
+        assert_eq!(c["cpu"].as_u64(), Some(i as u64));
+        assert!(c["rq"].as_u64().is_some_and(|a| a >= 0xffff_8000_0000_0000));
+    }
+}
+
+#[test]
+fn log_task_and_sym_data() {
+    let truth = common::truth("live");
+    let s = open("live.elf");
+    // The record texts, line by line, are the guest's dmesg lines (after their timestamps);
+    // the first line of each record carries its timestamp.
+    let log = data(&s, "log");
+    let mut lines = Vec::new();
+    for r in log.as_array().expect("list") {
+        let ns = r["timestamp_ns"].as_u64().expect("timestamp_ns");
+        let stamp = format!(
+            "[{:5}.{:06}]",
+            ns / 1_000_000_000,
+            ns % 1_000_000_000 / 1000
+        );
+        for (i, l) in r["text"].as_str().expect("text").split('\n').enumerate() {
+            lines.push(
+                (i == 0)
+                    .then(|| stamp.clone())
+                    .map_or(l.to_string(), |s| format!("{s} {l}")),
+            );
+        }
+        assert!(r["level"].as_u64().is_some_and(|l| l <= 7));
+    }
+    let want: Vec<&str> = truth["dmesg"]
+        .as_array()
+        .expect("dmesg")
+        .iter()
+        .map(|l| l.as_str().expect("line"))
+        .collect();
+    assert!(lines.len() >= want.len() && want.len() > 300);
+    for (i, (g, w)) in lines.iter().zip(&want).enumerate() {
+        if g.starts_with('[') {
+            assert_eq!(g, w, "log record line {}", i + 1);
+        } else {
+            // busybox dmesg repeats the timestamp on continuation lines.
+            assert_eq!(
+                Some(g.as_str()),
+                w.split_once("] ").map(|x| x.1),
+                "line {}",
+                i + 1
+            );
+        }
+    }
+    // task PID: the summary and the task_struct's scalar members.
+    let t = data(&s, "task 1");
+    assert_eq!(t["pid"], 1);
+    assert_eq!(t["comm"], "init");
+    assert_eq!(t["fields"]["pid"], 1);
+    assert_eq!(t["fields"]["comm"], "init");
+    assert_eq!(t["fields"]["mm"], t["mm"]);
+    assert_eq!(data(&s, "task 1 2").as_array().map(Vec::len), Some(2));
+    // sym NAME and ADDR.
+    let kallsyms = truth["kallsyms"].as_object().expect("kallsyms");
+    let want = kallsyms["schedule"].as_str().expect("schedule address");
+    let want = u64::from_str_radix(want.trim_start_matches("0x"), 16).expect("hex");
+    let sym = data(&s, "sym schedule");
+    assert_eq!(sym["address"].as_u64(), Some(want));
+    assert_eq!(sym["type"], "T");
+    assert_eq!(sym["module"], serde_json::Value::Null);
+    let sym = data(&s, &format!("sym {:x}", want + 8));
+    assert_eq!(sym["name"], "schedule");
+    assert_eq!(sym["offset"], 8);
+    assert_eq!(sym["address"].as_u64(), Some(want + 8));
+}

@@ -3,12 +3,12 @@
 //! `-f`, `-s`, `-x`, `-t`, `-T`, `-e`, `-r`.
 
 use super::ps::{task_header, TaskFilter};
-use super::{Command, Opts};
+use super::{Command, Data, Opts};
 use crate::addr::Kva;
 use crate::error::{Error, Result};
 use crate::memory::ReadExt;
 use crate::session::Session;
-use crate::stack::{ExceptionFrame, PtRegs, StackKind, StackTrace};
+use crate::stack::{ExceptionFrame, Frame, PtRegs, StackKind, StackTrace};
 use crate::tasks::{self, KernelOrcRef, KernelSymbols, TaskInfo, TaskList, THREAD_SIZE};
 use std::io::Write;
 
@@ -30,6 +30,9 @@ bt [-a | -p | -c CPU | PID | TASK]... [-f] [-s] [-x] [-t | -T] [-e] [-r]
   -e             search the stack for exception frames (struct pt_regs)
   -r             the raw stack, two words a line, symbols shown
   (-l, file and line, is not available yet)";
+
+/// `bt`'s one-letter options.
+const BT_FLAGS: &str = "apfsxtTerl";
 
 fn cpu_list(spec: &str) -> Result<Vec<usize>> {
     let bad = || Error::Usage(format!("bt: invalid CPU list {spec}"));
@@ -258,6 +261,146 @@ fn search_exceptions(session: &Session, t: &TaskInfo, out: &mut dyn Write) -> Re
     Ok(())
 }
 
+/// The tasks `bt` shows: `-a` (every CPU's active task), `-c CPU`, `-p` (the panic task),
+/// PIDs or task addresses; with none of them, the panic task or else CPU 0's current task.
+fn bt_selection<'a>(session: &Session, o: &Opts, list: &'a TaskList) -> Result<Vec<&'a TaskInfo>> {
+    let mut sel: Vec<&TaskInfo> = Vec::new();
+    if o.has("a") {
+        for cpu in 0..list.current.len() {
+            if let Some(t) = list.current_on(cpu) {
+                sel.push(t);
+            }
+        }
+    }
+    if let Some(spec) = o.value("c") {
+        for cpu in cpu_list(spec)? {
+            let t = list
+                .current_on(cpu)
+                .ok_or_else(|| Error::Usage(format!("bt: invalid cpu {cpu}")))?;
+            sel.push(t);
+        }
+    }
+    if o.has("p") {
+        sel.push(
+            tasks::panic_task(session, list)
+                .ok_or_else(|| Error::Usage("bt: no panic task found".into()))?,
+        );
+    }
+    for w in &o.positional {
+        let f = TaskFilter::parse(w)?;
+        let hits: Vec<&TaskInfo> = list.tasks.iter().filter(|t| f.matches(t)).collect();
+        if hits.is_empty() {
+            return Err(Error::Usage(format!("bt: invalid task or pid value: {w}")));
+        }
+        sel.extend(hits);
+    }
+    if sel.is_empty() {
+        let t = tasks::panic_task(session, list)
+            .or_else(|| list.current_on(0))
+            .ok_or_else(|| Error::Usage("bt: no current task".into()))?;
+        sel.push(t);
+    }
+    Ok(sel)
+}
+
+/// crash's frame number of each frame (`#N`), `None` for the function a kernel-mode exception
+/// frame interrupted, which the text shows as `[exception RIP: …]` under the frame before.
+fn frame_levels(frames: &[Frame]) -> Vec<Option<usize>> {
+    let mut levels = Vec::with_capacity(frames.len());
+    let (mut n, mut hide_next) = (0usize, false);
+    for f in frames {
+        if hide_next {
+            hide_next = false;
+            levels.push(None);
+            continue;
+        }
+        levels.push(Some(n));
+        n += 1;
+        hide_next = f.exception.as_ref().is_some_and(|ex| !ex.regs.user_mode());
+    }
+    levels
+}
+
+/// `struct pt_regs` as a map of register name to value.
+fn regs_data(r: &PtRegs) -> Data {
+    Data::map([
+        ("ip", Data::addr(r.ip)),
+        ("sp", Data::addr(r.sp)),
+        ("flags", Data::addr(r.flags)),
+        ("ax", Data::addr(r.ax)),
+        ("bx", Data::addr(r.bx)),
+        ("cx", Data::addr(r.cx)),
+        ("dx", Data::addr(r.dx)),
+        ("si", Data::addr(r.si)),
+        ("di", Data::addr(r.di)),
+        ("bp", Data::addr(r.bp)),
+        ("r8", Data::addr(r.r8)),
+        ("r9", Data::addr(r.r9)),
+        ("r10", Data::addr(r.r10)),
+        ("r11", Data::addr(r.r11)),
+        ("r12", Data::addr(r.r12)),
+        ("r13", Data::addr(r.r13)),
+        ("r14", Data::addr(r.r14)),
+        ("r15", Data::addr(r.r15)),
+        ("orig_ax", Data::addr(r.orig_ax)),
+        ("cs", Data::addr(r.cs)),
+        ("ss", Data::addr(r.ss)),
+        ("user_mode", Data::Bool(r.user_mode())),
+    ])
+}
+
+/// One task's trace as data: `{pid, comm, task, cpu, frames, warnings}`.
+pub fn trace_data(t: &TaskInfo, trace: &StackTrace) -> Data {
+    let levels = frame_levels(&trace.frames);
+    let frames = trace.frames.iter().zip(levels).map(|(f, level)| {
+        let mut m = vec![
+            ("level", Data::opt_int(level)),
+            ("sp", Data::addr(f.sp)),
+            ("pc", Data::addr(f.pc)),
+            ("function", Data::opt_str(f.symbol.as_deref())),
+            ("offset", Data::addr(f.offset)),
+            ("module", Data::opt_str(f.module.as_deref())),
+            ("trust", Data::Str(f.trust.name().to_string())),
+            ("stack", Data::Str(f.stack.label())),
+            ("interrupted", Data::Bool(level.is_none())),
+            ("exception", Data::Bool(f.exception.is_some())),
+        ];
+        if let Some(ex) = &f.exception {
+            m.push(("exception_frame", Data::addr(ex.addr)));
+            m.push(("regs", regs_data(&ex.regs)));
+        }
+        Data::map(m)
+    });
+    Data::map([
+        ("pid", Data::Int(t.pid.into())),
+        ("comm", Data::Str(t.comm.clone())),
+        ("task", Data::addr(t.addr)),
+        ("cpu", Data::Int(t.cpu.into())),
+        ("frames", Data::list(frames)),
+        (
+            "warnings",
+            Data::list(trace.warnings.iter().cloned().map(Data::Str)),
+        ),
+    ])
+}
+
+/// The structured `bt`: one [`trace_data`] per selected task (the selection options of `bt`;
+/// the display options are ignored).
+pub fn bt_data(session: &Session, args: &[String]) -> Result<Vec<Data>> {
+    let o = Opts::parse("bt", args, BT_FLAGS, "c", &[])?;
+    let list = tasks::task_list(session)?;
+    let sel = bt_selection(session, &o, &list)?;
+    let orc = tasks::kernel_orc_ref(session)?;
+    sel.into_iter()
+        .map(|t| {
+            Ok(trace_data(
+                t,
+                &tasks::stack_trace_with(session, &orc, &list, t)?,
+            ))
+        })
+        .collect()
+}
+
 impl Command for Bt {
     fn name(&self) -> &'static str {
         "bt"
@@ -269,49 +412,14 @@ impl Command for Bt {
         USAGE
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
-        let o = Opts::parse("bt", args, "apfsxtTerl", "c", &[])?;
+        let o = Opts::parse("bt", args, BT_FLAGS, "c", &[])?;
         if o.has("l") {
             return Err(Error::Usage(
                 "bt: -l (file and line) is not available yet".into(),
             ));
         }
         let list = tasks::task_list(session)?;
-        let mut sel: Vec<&TaskInfo> = Vec::new();
-        if o.has("a") {
-            for cpu in 0..list.current.len() {
-                if let Some(t) = list.current_on(cpu) {
-                    sel.push(t);
-                }
-            }
-        }
-        if let Some(spec) = o.value("c") {
-            for cpu in cpu_list(spec)? {
-                let t = list
-                    .current_on(cpu)
-                    .ok_or_else(|| Error::Usage(format!("bt: invalid cpu {cpu}")))?;
-                sel.push(t);
-            }
-        }
-        if o.has("p") {
-            sel.push(
-                tasks::panic_task(session, &list)
-                    .ok_or_else(|| Error::Usage("bt: no panic task found".into()))?,
-            );
-        }
-        for w in &o.positional {
-            let f = TaskFilter::parse(w)?;
-            let hits: Vec<&TaskInfo> = list.tasks.iter().filter(|t| f.matches(t)).collect();
-            if hits.is_empty() {
-                return Err(Error::Usage(format!("bt: invalid task or pid value: {w}")));
-            }
-            sel.extend(hits);
-        }
-        if sel.is_empty() {
-            let t = tasks::panic_task(session, &list)
-                .or_else(|| list.current_on(0))
-                .ok_or_else(|| Error::Usage("bt: no current task".into()))?;
-            sel.push(t);
-        }
+        let sel = bt_selection(session, &o, &list)?;
         let orc = tasks::kernel_orc_ref(session)?;
         let style = Style {
             frame_data: o.has("f"),
@@ -325,6 +433,9 @@ impl Command for Bt {
             run_one(session, &orc, &list, t, &o, &style, out)?;
         }
         Ok(())
+    }
+    fn data(&self, session: &Session, args: &[String]) -> Result<Data> {
+        bt_data(session, args).map(Data::List)
     }
 }
 
@@ -406,6 +517,36 @@ fn run_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn frame(ex: Option<u64>) -> Frame {
+        Frame {
+            pc: 0xffff_ffff_8100_0000,
+            sp: 0xffff_c900_0000_0000,
+            trust: crate::stack::FrameTrust::Orc,
+            symbol: None,
+            offset: 0,
+            module: None,
+            exception: ex.map(|cs| ExceptionFrame {
+                addr: 0,
+                regs: PtRegs {
+                    cs,
+                    ..PtRegs::default()
+                },
+                partial: false,
+            }),
+            stack: StackKind::Task,
+        }
+    }
+
+    #[test]
+    fn levels_skip_the_interrupted_function() {
+        // A kernel-mode exception frame: the next frame is shown as [exception RIP].
+        let f = [frame(None), frame(Some(0x10)), frame(None), frame(None)];
+        assert_eq!(frame_levels(&f), vec![Some(0), Some(1), None, Some(2)]);
+        // A user-mode one (syscall entry) ends the kernel stack; nothing is hidden.
+        let f = [frame(None), frame(Some(0x33)), frame(None)];
+        assert_eq!(frame_levels(&f), vec![Some(0), Some(1), Some(2)]);
+    }
 
     #[test]
     fn cpu_lists() {

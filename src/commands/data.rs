@@ -9,6 +9,11 @@ pub enum Data {
     Bool(bool),
     /// An integer (addresses as their u64 bit pattern).
     Int(i64),
+    /// An unsigned value (addresses, sizes, nanoseconds): scripts get an INT with the same bit
+    /// pattern, JSON the unsigned number.
+    Uint(u64),
+    /// A floating-point number (percentages); JSON `null` when not finite.
+    Float(f64),
     /// A string.
     Str(String),
     /// A list.
@@ -38,6 +43,24 @@ impl Data {
             .unwrap_or(Data::Null)
     }
 
+    /// An address or other `u64`.
+    pub fn addr(v: u64) -> Self {
+        Data::Uint(v)
+    }
+    /// A list built from an iterator.
+    pub fn list<I: IntoIterator<Item = Data>>(items: I) -> Self {
+        Data::List(items.into_iter().collect())
+    }
+    /// The one element of `items` when there is exactly one, else the list (`cmd("task 1")`
+    /// is a map, `cmd("task 1 2")` a list of maps).
+    pub fn one_or_list(mut items: Vec<Data>) -> Self {
+        if items.len() == 1 {
+            items.pop().unwrap_or(Data::Null)
+        } else {
+            Data::List(items)
+        }
+    }
+
     /// JSON text.
     pub fn to_json(&self) -> String {
         let mut s = String::new();
@@ -50,6 +73,9 @@ impl Data {
             Data::Null => s.push_str("null"),
             Data::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
             Data::Int(i) => s.push_str(&i.to_string()),
+            Data::Uint(u) => s.push_str(&u.to_string()),
+            Data::Float(f) if f.is_finite() => s.push_str(&format!("{f:?}")),
+            Data::Float(_) => s.push_str("null"),
             Data::Str(t) => json_string(t, s),
             Data::List(v) => {
                 s.push('[');
@@ -107,9 +133,14 @@ mod tests {
                     Data::Str("x\"y\n".into()),
                     Data::Null,
                     Data::Bool(true),
+                    Data::Float(0.5),
+                    Data::addr(u64::MAX),
                 ]),
             ),
         ]);
-        assert_eq!(d.to_json(), r#"{"a":-1,"b":["x\"y\n",null,true]}"#);
+        assert_eq!(
+            d.to_json(),
+            r#"{"a":-1,"b":["x\"y\n",null,true,0.5,18446744073709551615]}"#
+        );
     }
 }

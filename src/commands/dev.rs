@@ -1,10 +1,10 @@
-//! `dev -d`: the disks (MAJOR GENDISK NAME REQUEST_QUEUE TOTAL ASYNC SYNC), from the devices of
+//! `dev -d`: the disks (MAJOR GENDISK NAME REQUEST_QUEUE TOTAL READ WRITE), from the devices of
 //! `block_class` whose type is `disk_type`.
 
 use super::{Command, Data, Opts};
 use crate::addr::Kva;
 use crate::error::{Error, Result};
-use crate::memory::ReadExt;
+use crate::memory::{MemoryReader, ReadExt};
 use crate::session::Session;
 use crate::value::{walk, Value};
 use std::io::Write;
@@ -15,9 +15,10 @@ pub struct Dev;
 const USAGE: &str = "\
 dev -d
   -d   the disks: major number, struct gendisk, name, struct request_queue and the I/O in flight
-       (total, async = writes, sync = reads). In-flight counts are the per-CPU
+       (total, reads, writes). In-flight counts are the per-CPU
        part0->bd_stats->in_flight[] sums, which bio-based drivers (device-mapper) keep; blk-mq
-       disks are counted from their tag sets' started requests.";
+       disks count the started requests of the queue among the busy tags of its tag sets, as
+       the kernel's blk_mq_in_flight_rw() and crash do.";
 
 /// One disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,19 +41,118 @@ pub struct DiskInfo {
     pub mq: bool,
 }
 
+/// Where a `struct class` keeps its private part (`struct subsys_private`, which holds the
+/// `klist_devices` of the class's devices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassLayout {
+    /// Before 6.4: the `class->p` pointer.
+    ClassP,
+    /// 6.4 and later (class made const, `p` removed): class_to_subsys() looks for the
+    /// `subsys_private` on `class_kset`'s list whose `class` member points to the class.
+    ClassKset,
+}
+
+impl ClassLayout {
+    /// The layout given what the types have: `struct class` member `p`, `struct
+    /// subsys_private` member `class`.
+    pub fn select(class_has_p: bool, subsys_has_class: bool) -> Option<Self> {
+        match (class_has_p, subsys_has_class) {
+            (true, _) => Some(ClassLayout::ClassP),
+            (false, true) => Some(ClassLayout::ClassKset),
+            (false, false) => None,
+        }
+    }
+
+    /// The layout of the kernel of `s`.
+    pub fn of(s: &Session) -> Option<Self> {
+        Self::select(
+            s.offset_of("struct class", "p").is_ok(),
+            s.offset_of("struct subsys_private", "class").is_ok(),
+        )
+    }
+}
+
+/// Offsets for the 6.4+ class_to_subsys() walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubsysOffsets {
+    /// `kobject.entry` (the node on the kset's list).
+    pub kobj_entry: u64,
+    /// `subsys_private.subsys.kobj`.
+    pub subsys_kobj: u64,
+    /// `subsys_private.class`.
+    pub class: u64,
+}
+
+/// 6.4+ class_to_subsys(): the `subsys_private` on the kset list at `head` (`&class_kset->list`)
+/// whose `class` is `class`; `None` when no entry matches or the list cannot be read.
+pub fn find_class_subsys(
+    mem: &dyn MemoryReader,
+    head: u64,
+    o: &SubsysOffsets,
+    class: u64,
+) -> Option<u64> {
+    let mut node = mem.read_u64(Kva(head)).ok()?;
+    let mut seen = 0;
+    while node != head && node != 0 && seen < 4096 {
+        let sp = node.checked_sub(o.kobj_entry)?.checked_sub(o.subsys_kobj)?;
+        if mem.read_u64(Kva(sp + o.class)).ok()? == class {
+            return Some(sp);
+        }
+        node = mem.read_u64(Kva(node)).ok()?;
+        seen += 1;
+    }
+    None
+}
+
+/// `&subsys_private->klist_devices.k_list` of the class at `class`, on the kernel's layout.
+fn class_devices_head(s: &Session, class: u64) -> Result<u64> {
+    let klist = s.offset_of("struct subsys_private", "klist_devices.k_list")?;
+    Ok(class_subsys(s, class, ClassLayout::of(s))? + klist)
+}
+
+/// The `struct subsys_private` of the class at `class`, found the way `layout` says. (6.1
+/// kernels have both `class->p` and the `class_kset` list, so both ways can be checked there.)
+pub fn class_subsys(s: &Session, class: u64, layout: Option<ClassLayout>) -> Result<u64> {
+    let sp = match layout {
+        Some(ClassLayout::ClassP) => s.read_u64(Kva(class + s.offset_of("struct class", "p")?))?,
+        Some(ClassLayout::ClassKset) => {
+            let kset_ptr = s
+                .symbol_addr("class_kset")
+                .ok_or_else(|| Error::Kernel("no class_kset symbol".into()))?;
+            let kset = s.read_u64(Kva(kset_ptr))?;
+            let head = kset + s.offset_of("struct kset", "list")?;
+            let o = SubsysOffsets {
+                kobj_entry: s.offset_of("struct kobject", "entry")?,
+                subsys_kobj: s.offset_of("struct subsys_private", "subsys.kobj")?,
+                class: s.offset_of("struct subsys_private", "class")?,
+            };
+            find_class_subsys(s, head, &o, class).ok_or_else(|| {
+                Error::Kernel(format!(
+                    "no subsys_private for the class at {class:#x} on class_kset"
+                ))
+            })?
+        }
+        None => {
+            return Err(Error::Kernel(
+                "struct class has neither p nor a subsys_private.class back-pointer".into(),
+            ))
+        }
+    };
+    if sp == 0 {
+        return Err(Error::Kernel(format!(
+            "the class at {class:#x} has no private part (not registered)"
+        )));
+    }
+    Ok(sp)
+}
+
 /// The disks of `block_class`, in class order.
 pub fn disks(s: &Session) -> Result<(Vec<DiskInfo>, Vec<String>)> {
-    let (class, ct) = s.global("block_class")?;
+    let (class, _) = s.global("block_class")?;
     let disk_type = s
         .symbol_addr("disk_type")
         .ok_or_else(|| Error::Kernel("no disk_type symbol".into()))?;
-    let cls = Value::at(ct, class);
-    // Since 6.4 the class's private part is found through class_to_subsys(); before, it is
-    // `class->p`. Only the older layout is read here.
-    let klist = cls.member(s, "p.klist_devices.k_list")?;
-    let head = klist
-        .address()
-        .ok_or_else(|| Error::Kernel("block_class klist has no address".into()))?;
+    let head = class_devices_head(s, class)?;
     let dpt = s.find_type("struct device_private")?;
     let devt = s.find_type("struct device")?;
     let bdt = s.find_type("struct block_device")?;
@@ -67,6 +167,7 @@ pub fn disks(s: &Session) -> Result<(Vec<DiskInfo>, Vec<String>)> {
         },
     );
     let mut warnings = w.warnings;
+    let mut in_flight_errors = Vec::new();
     let mut out = Vec::new();
     for node in w.items {
         let dp = Value::at(dpt, node - knode);
@@ -84,11 +185,15 @@ pub fn disks(s: &Session) -> Result<(Vec<DiskInfo>, Vec<String>)> {
             let name = disk.member(s, "disk_name")?.string(s)?;
             let queue = disk.member_u64(s, "queue")?;
             let mq = disk.member_u64(s, "queue.mq_ops").unwrap_or(0) != 0;
-            let (reads, writes) = if mq {
-                mq_in_flight(s, &disk).unwrap_or((0, 0))
+            let counted = if mq {
+                mq_in_flight(s, &disk)
             } else {
-                part_in_flight(s, &bd).unwrap_or((0, 0))
+                part_in_flight(s, &bd)
             };
+            let (reads, writes) = counted.unwrap_or_else(|e| {
+                in_flight_errors.push(format!("{name}: I/O in flight not counted: {e}"));
+                (0, 0)
+            });
             Ok(Some(DiskInfo {
                 major: disk.member_u64(s, "major")?,
                 minor: disk.member_u64(s, "first_minor").unwrap_or(0),
@@ -106,6 +211,7 @@ pub fn disks(s: &Session) -> Result<(Vec<DiskInfo>, Vec<String>)> {
             Err(e) => warnings.push(format!("device_private at {:#x}: {e}", node - knode)),
         }
     }
+    warnings.extend(in_flight_errors);
     Ok((out, warnings))
 }
 
@@ -122,41 +228,128 @@ fn part_in_flight(s: &Session, bd: &Value) -> Result<(u64, u64)> {
     Ok((r.max(0) as u64, w.max(0) as u64))
 }
 
-/// blk-mq in flight: the requests of this queue in its hardware contexts' tag sets that are
-/// started (`rq->state == MQ_RQ_IN_FLIGHT`), split by `REQ_OP_WRITE` bit of `cmd_flags`.
+/// `BLK_MQ_F_TAG_HCTX_SHARED` (5.10+): the hardware queues share `tag_set->shared_tags`.
+const BLK_MQ_F_TAG_HCTX_SHARED: u64 = 1 << 3;
+/// `REQ_OP_MASK` of `cmd_flags` (`REQ_OP_BITS` = 8).
+const REQ_OP_MASK: u64 = 0xff;
+/// `MQ_RQ_IN_FLIGHT` of `enum mq_rq_state`.
+const MQ_RQ_IN_FLIGHT: u64 = 1;
+
+/// The set bits of the `struct sbitmap` at `sb` (`word & ~cleared` of each word, as
+/// sbitmap_for_each_set() sees them).
+fn sbitmap_set_bits(s: &Session, sb: u64) -> Result<Vec<u64>> {
+    let v = Value::at(s.find_type("struct sbitmap")?, sb);
+    let depth = v.member_u64(s, "depth")?;
+    let shift = v.member_u64(s, "shift")?.min(63);
+    let map_nr = v.member_u64(s, "map_nr")?.min(1 << 16);
+    let map = v.member_u64(s, "map")?;
+    let wt = s.find_type("struct sbitmap_word")?;
+    let wsize = Value::at(wt, map).size(s)?;
+    let word_off = s.offset_in(wt, "word")?;
+    // `cleared` (4.20+) holds bits freed but not yet folded back into `word`.
+    let cleared_off = s.offset_in(wt, "cleared").ok();
+    let mut bits = Vec::new();
+    for i in 0..map_nr {
+        let w = map + i * wsize;
+        let mut word = s.read_u64(Kva(w + word_off))?;
+        if let Some(c) = cleared_off {
+            word &= !s.read_u64(Kva(w + c))?;
+        }
+        let base = i << shift;
+        let n = depth.saturating_sub(base).min(1 << shift).min(64);
+        for bit in 0..n {
+            if word & (1 << bit) != 0 {
+                bits.push(base + bit);
+            }
+        }
+    }
+    Ok(bits)
+}
+
+/// The hardware contexts of a request queue: the `hctx_table` xarray (5.18+), else the
+/// `queue_hw_ctx` array of `nr_hw_queues`.
+fn hw_ctxs(s: &Session, q: &Value) -> Result<Vec<u64>> {
+    if let Ok(xa) = q.member(s, "hctx_table") {
+        let a = xa
+            .address()
+            .ok_or_else(|| Error::Kernel("hctx_table has no address".into()))?;
+        return Ok(walk::xarray(s, a, 4096)?
+            .items
+            .into_iter()
+            .map(|(_, h)| h)
+            .collect());
+    }
+    let n = q.member_u64(s, "nr_hw_queues")?.min(4096);
+    let arr = q.member_u64(s, "queue_hw_ctx")?;
+    (0..n).map(|i| Ok(s.read_u64(Kva(arr + 8 * i))?)).collect()
+}
+
+/// A `struct sbitmap_queue` member of `struct blk_mq_tags`: embedded since 5.16, a pointer
+/// before.
+fn tags_sbitmap(s: &Session, tags: &Value, member: &str) -> Result<u64> {
+    let m = tags.member(s, member)?;
+    let sbq = match *m.resolved_type(s)? {
+        crate::debuginfo::Type::Pointer { .. } => m.to_u64(s)?,
+        _ => m
+            .address()
+            .ok_or_else(|| Error::Kernel(format!("blk_mq_tags.{member} has no address")))?,
+    };
+    Ok(sbq + s.offset_of("struct sbitmap_queue", "sb")?)
+}
+
+/// blk-mq in flight, the way blk_mq_queue_tag_busy_iter() and crash count it: for each tag
+/// set of the queue (the shared tags with `BLK_MQ_F_TAG_HCTX_SHARED`, else each hardware
+/// context's), each busy tag (reserved ones first) whose request belongs to this queue and
+/// is started (`MQ_RQ_IN_FLIGHT`), split by op_is_write().
 fn mq_in_flight(s: &Session, disk: &Value) -> Result<(u64, u64)> {
     let qaddr = disk.member_u64(s, "queue")?;
     let q = Value::at(s.find_type("struct request_queue")?, qaddr);
-    let n = q.member_u64(s, "nr_hw_queues")?.min(4096);
-    let hctxs = q.member_u64(s, "queue_hw_ctx")?;
-    let ht = s.find_type("struct blk_mq_hw_ctx")?;
+    let set = q.member(s, "tag_set")?;
+    let shared = set.member_u64(s, "flags").unwrap_or(0) & BLK_MQ_F_TAG_HCTX_SHARED != 0;
+    let mut tag_sets = match set.member_u64(s, "shared_tags") {
+        Ok(t) if shared && t != 0 => vec![t],
+        _ => {
+            let ht = s.find_type("struct blk_mq_hw_ctx")?;
+            hw_ctxs(s, &q)?
+                .into_iter()
+                .filter(|&h| h != 0)
+                .map(|h| Ok(Value::at(ht, h).member_u64(s, "tags")?))
+                .collect::<Result<Vec<_>>>()?
+        }
+    };
+    tag_sets.retain(|&t| t != 0);
+    tag_sets.dedup();
+    let tt = s.find_type("struct blk_mq_tags")?;
     let rt = s.find_type("struct request")?;
     let (mut r, mut w) = (0, 0);
-    for i in 0..n {
-        let h = s.read_u64(Kva(hctxs + 8 * i))?;
-        if h == 0 {
-            continue;
-        }
-        let tags = Value::at(ht, h).member(s, "tags")?;
-        let depth = tags.member_u64(s, "nr_tags")?.min(1 << 16);
+    for t in tag_sets {
+        let tags = Value::at(tt, t);
+        let reserved = tags.member_u64(s, "nr_reserved_tags")?;
         let rqs = tags.member_u64(s, "rqs")?;
-        if rqs == 0 {
-            continue;
+        let mut busy = Vec::new();
+        if reserved > 0 {
+            busy.extend(sbitmap_set_bits(
+                s,
+                tags_sbitmap(s, &tags, "breserved_tags")?,
+            )?);
         }
-        for j in 0..depth {
-            let rq = s.read_u64(Kva(rqs + 8 * j)).unwrap_or(0);
+        busy.extend(
+            sbitmap_set_bits(s, tags_sbitmap(s, &tags, "bitmap_tags")?)?
+                .into_iter()
+                .map(|b| b + reserved),
+        );
+        for tag in busy {
+            let rq = s.read_u64(Kva(rqs + 8 * tag)).unwrap_or(0);
             if rq == 0 {
                 continue;
             }
             let v = Value::at(rt, rq);
-            // enum mq_rq_state: MQ_RQ_IDLE 0, MQ_RQ_IN_FLIGHT 1, MQ_RQ_COMPLETE 2.
             if v.member_u64(s, "q").unwrap_or(0) != qaddr
-                || v.member_u64(s, "state").unwrap_or(0) != 1
+                || v.member_u64(s, "state").unwrap_or(0) != MQ_RQ_IN_FLIGHT
             {
                 continue;
             }
-            // REQ_OP_WRITE and the other data-out ops have the low bit set (op_is_write).
-            if v.member_u64(s, "cmd_flags").unwrap_or(0) & 1 != 0 {
+            if v.member_u64(s, "cmd_flags").unwrap_or(0) & REQ_OP_MASK & 1 != 0 {
                 w += 1;
             } else {
                 r += 1;
@@ -184,19 +377,19 @@ impl Command for Dev {
         let (list, warnings) = disks(session)?;
         writeln!(
             out,
-            "MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL ASYNC  SYNC"
+            "MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL  READ WRITE"
         )?;
         for d in &list {
             writeln!(
                 out,
-                "{:>5} {:016x}   {:<10} {:016x} {:>6} {:>5} {:>5}",
+                "{:>5} {:016x}   {:<10} {:016x} {:>7} {:>5} {:>5}",
                 d.major,
                 d.gendisk,
                 d.name,
                 d.queue,
                 d.reads + d.writes,
-                d.writes,
-                d.reads
+                d.reads,
+                d.writes
             )?;
         }
         for w in warnings {
@@ -212,10 +405,12 @@ impl Command for Dev {
                     Data::map([
                         ("major", Data::Int(d.major as i64)),
                         ("minor", Data::Int(d.minor as i64)),
-                        ("gendisk", Data::Int(d.gendisk as i64)),
+                        ("gendisk", Data::addr(d.gendisk)),
                         ("name", Data::Str(d.name)),
-                        ("request_queue", Data::Int(d.queue as i64)),
+                        ("request_queue", Data::addr(d.queue)),
                         ("total", Data::Int((d.reads + d.writes) as i64)),
+                        ("read", Data::Int(d.reads as i64)),
+                        ("write", Data::Int(d.writes as i64)),
                         ("async", Data::Int(d.writes as i64)),
                         ("sync", Data::Int(d.reads as i64)),
                         ("mq", Data::Bool(d.mq)),
@@ -223,5 +418,44 @@ impl Command for Dev {
                 })
                 .collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MockMemory;
+
+    #[test]
+    fn class_layout_follows_the_types() {
+        assert_eq!(ClassLayout::select(true, false), Some(ClassLayout::ClassP));
+        assert_eq!(
+            ClassLayout::select(false, true),
+            Some(ClassLayout::ClassKset)
+        );
+        assert_eq!(ClassLayout::select(false, false), None);
+    }
+
+    #[test]
+    fn class_subsys_is_found_on_the_kset_list() {
+        // A kset list head and two subsys_private entries; the second belongs to the class.
+        let o = SubsysOffsets {
+            kobj_entry: 0x10,
+            subsys_kobj: 0x08,
+            class: 0x100,
+        };
+        let (head, sp1, sp2, class) = (0x1000u64, 0x2000u64, 0x3000u64, 0x9000u64);
+        let node = |sp: u64| sp + o.subsys_kobj + o.kobj_entry;
+        let mut m = MockMemory::new();
+        m.write_u64(head, node(sp1));
+        m.write_u64(node(sp1), node(sp2));
+        m.write_u64(node(sp2), head);
+        m.write_u64(sp1 + o.class, 0x8000);
+        m.write_u64(sp2 + o.class, class);
+        assert_eq!(find_class_subsys(&m, head, &o, class), Some(sp2));
+        assert_eq!(find_class_subsys(&m, head, &o, 0x7000), None);
+        // A broken link ends the walk without a match.
+        m.write_u64(node(sp1), 0xdead_0000);
+        assert_eq!(find_class_subsys(&m, head, &o, class), None);
     }
 }

@@ -1,8 +1,8 @@
 //! `log`: the kernel message buffer, like crash's `log` and `dmesg`.
 
-use super::{Command, Opts};
+use super::{Command, Data, Opts};
 use crate::error::Result;
-use crate::printk::{format_timestamp, read_log};
+use crate::printk::{format_timestamp, read_log, LogRecord};
 use crate::session::Session;
 use crate::sysinfo::{format_date_utc, monotonic_ns, wall_seconds};
 use std::io::Write;
@@ -65,4 +65,30 @@ impl Command for Log {
         }
         Ok(())
     }
+    fn data(&self, session: &Session, args: &[String]) -> Result<Data> {
+        Opts::parse("log", args, "tTm", "", &[])?;
+        Ok(Data::list(read_log(session)?.iter().map(record_data)))
+    }
+}
+
+/// `printk`'s caller id as the kernel prints it: `T<pid>`, or `C<cpu>` when bit 31 is set.
+fn caller(id: u32) -> String {
+    if id & 0x8000_0000 != 0 {
+        format!("C{}", id & 0x7fff_ffff)
+    } else {
+        format!("T{id}")
+    }
+}
+
+/// One record: `{seq, timestamp_ns, level, facility, caller, text}` (`text` may hold several
+/// lines).
+fn record_data(r: &LogRecord) -> Data {
+    Data::map([
+        ("seq", Data::addr(r.seq)),
+        ("timestamp_ns", Data::addr(r.ts_nsec)),
+        ("level", Data::Int(r.level.into())),
+        ("facility", Data::Int(r.facility.into())),
+        ("caller", Data::Str(caller(r.caller_id))),
+        ("text", Data::Str(r.text.clone())),
+    ])
 }

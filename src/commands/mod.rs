@@ -52,10 +52,7 @@ pub trait Command: Send + Sync {
     /// The structured result for scripts (`cmd(name, args)`) and `--json`; commands without
     /// one say so.
     fn data(&self, _session: &Session, _args: &[String]) -> Result<Data> {
-        Err(Error::Usage(format!(
-            "{}: no structured output (use exec() for its text)",
-            self.name()
-        )))
+        Err(Error::NoData(self.name().to_string()))
     }
 }
 
@@ -134,6 +131,29 @@ impl Registry {
         let result = self.run_line(session, &command, &mut buf);
         pipe::apply(&buf, &stages, out)?;
         result
+    }
+
+    /// `--json`: runs a command line (no pipes) and prints its structured result as one line
+    /// of JSON. `Ok(false)` when the line is not a command with a structured result (the
+    /// caller then runs it as text).
+    pub fn run_json(&self, session: &Session, line: &str, out: &mut dyn Write) -> Result<bool> {
+        let (command, stages) = pipe::split_pipeline(line)?;
+        let words = split_line(&command)?;
+        let Some((name, args)) = words.split_first() else {
+            return Ok(false);
+        };
+        let Some(cmd) = self.find(name).filter(|_| stages.is_empty()) else {
+            return Ok(false);
+        };
+        crate::interrupt::clear();
+        match cmd.data(session, args) {
+            Ok(d) => {
+                writeln!(out, "{}", d.to_json())?;
+                Ok(true)
+            }
+            Err(Error::NoData(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs one command line (`name args…`, no pipes), writing to `out`.

@@ -2,10 +2,10 @@
 //! `-t`, `-a`, `-G`, `-k`, `-u`) and filters by PID, task address, command name or regex.
 //! Also the task selection shared by `bt`, `task` and `foreach`.
 
-use super::{Command, Opts};
+use super::{Command, Data, Opts};
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::tasks::{self, TaskInfo, TaskList, TaskState, UserMemError};
+use crate::tasks::{self, TaskInfo, TaskList, TaskMem, TaskState, UserMemError};
 use std::io::Write;
 
 /// The `ps` command.
@@ -115,6 +115,153 @@ fn comm_of(t: &TaskInfo) -> String {
     }
 }
 
+/// `ps`'s one-letter options.
+const PS_FLAGS: &str = "kuGmlSpcta";
+
+/// The tasks `ps` lists: those passing the filter words, then `-k`, `-u`, `-G`; `-m` and
+/// `-l` order them by last arrival, most recent first.
+fn ps_selection<'a>(o: &Opts, list: &'a TaskList) -> Result<Vec<&'a TaskInfo>> {
+    let filters = o
+        .positional
+        .iter()
+        .map(|w| TaskFilter::parse(w))
+        .collect::<Result<Vec<_>>>()?;
+    let mut sel: Vec<&TaskInfo> = select(list, &filters)
+        .into_iter()
+        .filter(|t| !o.has("k") || t.is_kthread())
+        .filter(|t| !o.has("u") || !t.is_kthread())
+        .filter(|t| !o.has("G") || t.is_leader())
+        .collect();
+    if sel.is_empty() && !filters.is_empty() {
+        return Err(Error::Usage(format!(
+            "ps: no task matches {}",
+            o.positional.join(" ")
+        )));
+    }
+    if o.has("m") || o.has("l") {
+        sel.sort_by_key(|t| std::cmp::Reverse(t.last_arrival));
+    }
+    Ok(sel)
+}
+
+/// Nanoseconds since `t` last ran: its CPU's runqueue clock minus its last arrival (`ps -m`).
+pub fn since_last_run(list: &TaskList, t: &TaskInfo) -> u64 {
+    let clock = list.rq_clock.get(t.cpu as usize).copied().unwrap_or(0);
+    clock.saturating_sub(t.last_arrival)
+}
+
+/// Nanoseconds `t` has existed: its CPU's runqueue clock minus its start time (`ps -t`).
+fn run_time(list: &TaskList, t: &TaskInfo, tm: &tasks::TaskTimes) -> u64 {
+    let clock = list.rq_clock.get(t.cpu as usize).copied().unwrap_or(0);
+    clock.saturating_sub(tm.start_time)
+}
+
+/// `t` and its parents up to PID 0, `t` first (`ps -p`).
+pub fn ancestors<'a>(list: &'a TaskList, t: &'a TaskInfo) -> Vec<&'a TaskInfo> {
+    let mut chain = vec![t];
+    let mut cur = t;
+    while cur.pid != 0 && chain.len() < 512 {
+        match list.by_addr(cur.parent) {
+            Some(p) if p.addr != cur.addr => {
+                chain.push(p);
+                cur = p;
+            }
+            _ => break,
+        }
+    }
+    chain
+}
+
+/// The thread-group leaders whose parent is `t` (`ps -c`).
+pub fn children<'a>(list: &'a TaskList, t: &TaskInfo) -> Vec<&'a TaskInfo> {
+    list.tasks
+        .iter()
+        .filter(|c| c.parent == t.addr && c.addr != t.addr && c.is_leader())
+        .collect()
+}
+
+/// The fields every structured `ps` row has.
+fn row_data(list: &TaskList, t: &TaskInfo, m: TaskMem) -> Vec<(&'static str, Data)> {
+    vec![
+        ("pid", Data::Int(t.pid.into())),
+        ("ppid", Data::Int(t.ppid.into())),
+        ("cpu", Data::Int(t.cpu.into())),
+        ("task", Data::addr(t.addr)),
+        ("state", Data::Str(t.state.code().to_string())),
+        // One decimal, as printed.
+        ("mem_pct", Data::Float((m.pct * 10.0).round() / 10.0)),
+        ("vsz", Data::addr(m.vsz_kb)),
+        ("rss", Data::addr(m.rss_kb)),
+        ("comm", Data::Str(t.comm.clone())),
+        ("tgid", Data::Int(t.tgid.into())),
+        ("active", Data::Bool(t.active)),
+        ("kthread", Data::Bool(t.is_kthread())),
+        ("last_arrival", Data::addr(t.last_arrival)),
+        ("since_last_run_ns", Data::addr(since_last_run(list, t))),
+    ]
+}
+
+/// The structured `ps`: a list of rows (pid, ppid, cpu, task, state, mem_pct, vsz, rss in
+/// KiB, comm, tgid, active, kthread, last_arrival, since_last_run_ns), plus `ancestors`
+/// (`-p`), `children` (`-c`), times (`-t`) or `args`/`env` (`-a`); `-S` gives a map of state
+/// code to count.
+fn ps_data(session: &Session, args: &[String]) -> Result<Data> {
+    let o = Opts::parse("ps", args, PS_FLAGS, "", &[])?;
+    let list = tasks::task_list(session)?;
+    let sel = ps_selection(&o, &list)?;
+    if o.has("S") {
+        let mut counts: std::collections::BTreeMap<TaskState, i64> = Default::default();
+        for t in &sel {
+            *counts.entry(t.state).or_default() += 1;
+        }
+        return Ok(Data::Map(
+            counts
+                .into_iter()
+                .map(|(s, n)| (s.code().to_string(), Data::Int(n)))
+                .collect(),
+        ));
+    }
+    let mem = tasks::task_memory(session, &list);
+    let pids = |v: Vec<&TaskInfo>| Data::list(v.into_iter().map(|t| Data::Int(t.pid.into())));
+    let mut rows = Vec::with_capacity(sel.len());
+    for t in sel {
+        let mut row = row_data(&list, t, mem.get(&t.addr).copied().unwrap_or_default());
+        if o.has("p") {
+            row.push(("ancestors", pids(ancestors(&list, t)[1..].to_vec())));
+        }
+        if o.has("c") {
+            row.push(("children", pids(children(&list, t))));
+        }
+        if o.has("t") {
+            let tm = tasks::task_times(session, t.addr)?;
+            row.push(("run_time_ns", Data::addr(run_time(&list, t, &tm))));
+            row.push(("start_time", Data::addr(tm.start_time)));
+            row.push(("utime", Data::addr(tm.utime)));
+            row.push(("stime", Data::addr(tm.stime)));
+        }
+        if o.has("a") {
+            let strs = |v: Vec<String>| Data::list(v.into_iter().map(Data::Str));
+            match tasks::task_args(session, t) {
+                Ok((argv, env)) => {
+                    row.push(("args", strs(argv)));
+                    row.push(("env", strs(env)));
+                }
+                Err(e) => {
+                    let why = match e {
+                        UserMemError::NoMm => "kernel thread: no user memory".to_string(),
+                        UserMemError::NotInDump(e) => format!("user memory not in dump: {e}"),
+                    };
+                    row.push(("args", Data::Null));
+                    row.push(("env", Data::Null));
+                    row.push(("args_error", Data::Str(why)));
+                }
+            }
+        }
+        rows.push(Data::map(row));
+    }
+    Ok(Data::List(rows))
+}
+
 impl Command for Ps {
     fn name(&self) -> &'static str {
         "ps"
@@ -126,25 +273,9 @@ impl Command for Ps {
         USAGE
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
-        let o = Opts::parse("ps", args, "kuGmlSpcta", "", &[])?;
-        let filters = o
-            .positional
-            .iter()
-            .map(|w| TaskFilter::parse(w))
-            .collect::<Result<Vec<_>>>()?;
+        let o = Opts::parse("ps", args, PS_FLAGS, "", &[])?;
         let list = tasks::task_list(session)?;
-        let mut sel: Vec<&TaskInfo> = select(&list, &filters)
-            .into_iter()
-            .filter(|t| !o.has("k") || t.is_kthread())
-            .filter(|t| !o.has("u") || !t.is_kthread())
-            .filter(|t| !o.has("G") || t.is_leader())
-            .collect();
-        if sel.is_empty() && !filters.is_empty() {
-            return Err(Error::Usage(format!(
-                "ps: no task matches {}",
-                o.positional.join(" ")
-            )));
-        }
+        let sel = ps_selection(&o, &list)?;
         if o.has("S") {
             let mut counts: std::collections::BTreeMap<TaskState, usize> = Default::default();
             for t in &sel {
@@ -156,13 +287,11 @@ impl Command for Ps {
             return Ok(());
         }
         if o.has("m") || o.has("l") {
-            sel.sort_by_key(|t| std::cmp::Reverse(t.last_arrival));
             for t in sel {
                 let stamp = if o.has("l") {
                     format!("[{:>10}]", t.last_arrival)
                 } else {
-                    let clock = list.rq_clock.get(t.cpu as usize).copied().unwrap_or(0);
-                    format_dhms(clock.saturating_sub(t.last_arrival))
+                    format_dhms(since_last_run(&list, t))
                 };
                 writeln!(out, "{stamp} [{}]  {}", t.state.code(), task_header(t))?;
             }
@@ -173,17 +302,7 @@ impl Command for Ps {
                 if i > 0 {
                     writeln!(out)?;
                 }
-                let mut chain = vec![*t];
-                let mut cur = *t;
-                while cur.pid != 0 && chain.len() < 512 {
-                    match list.by_addr(cur.parent) {
-                        Some(p) if p.addr != cur.addr => {
-                            chain.push(p);
-                            cur = p;
-                        }
-                        _ => break,
-                    }
-                }
+                let chain = ancestors(&list, t);
                 for (depth, c) in chain.iter().rev().enumerate() {
                     writeln!(out, "{:depth$}{}", "", task_header(c))?;
                 }
@@ -196,11 +315,7 @@ impl Command for Ps {
                     writeln!(out)?;
                 }
                 writeln!(out, "{}", task_header(t))?;
-                let kids: Vec<&TaskInfo> = list
-                    .tasks
-                    .iter()
-                    .filter(|c| c.parent == t.addr && c.addr != t.addr && c.is_leader())
-                    .collect();
+                let kids = children(&list, t);
                 if kids.is_empty() {
                     writeln!(out, "  (no children)")?;
                 }
@@ -215,18 +330,13 @@ impl Command for Ps {
                 let s = v / 1_000_000_000;
                 format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
             };
-            let clock = |t: &TaskInfo| list.rq_clock.get(t.cpu as usize).copied().unwrap_or(0);
             for (i, t) in sel.iter().enumerate() {
                 if i > 0 {
                     writeln!(out)?;
                 }
                 let tm = tasks::task_times(session, t.addr)?;
                 writeln!(out, "{}", task_header(t))?;
-                writeln!(
-                    out,
-                    "    RUN TIME: {}",
-                    ns(clock(t).saturating_sub(tm.start_time))
-                )?;
+                writeln!(out, "    RUN TIME: {}", ns(run_time(&list, t, &tm)))?;
                 writeln!(out, "  START TIME: {}", tm.start_time)?;
                 writeln!(out, "       UTIME: {}", tm.utime)?;
                 writeln!(out, "       STIME: {}", tm.stime)?;
@@ -289,6 +399,9 @@ impl Command for Ps {
             writeln!(out, "ps: WARNING: {w}")?;
         }
         Ok(())
+    }
+    fn data(&self, session: &Session, args: &[String]) -> Result<Data> {
+        ps_data(session, args)
     }
 }
 

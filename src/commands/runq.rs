@@ -2,7 +2,7 @@
 //! array) and the queued CFS tasks (the `cfs.tasks_timeline` red-black tree, descending into
 //! group runqueues).
 
-use super::{Command, Opts};
+use super::{Command, Data, Opts};
 use crate::addr::Kva;
 use crate::error::{Error, Result};
 use crate::memory::ReadExt;
@@ -52,13 +52,33 @@ fn offsets(s: &Session) -> Result<Off> {
     })
 }
 
-fn line(s: &Session, o: &Off, task: u64, indent: &str, out: &mut dyn Write) -> Result<()> {
-    let prio = s.read_u32(Kva(task + o.prio)).unwrap_or(0);
-    let pid = s.read_u32(Kva(task + o.pid)).unwrap_or(0);
-    let comm = s.read_cstring(Kva(task + o.comm), 16).unwrap_or_default();
+/// A task queued on a runqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    /// `task->prio`.
+    pub prio: u32,
+    /// `task->pid`.
+    pub pid: u32,
+    /// The `task_struct`.
+    pub task: u64,
+    /// `task->comm`.
+    pub comm: String,
+}
+
+fn queued(s: &Session, o: &Off, task: u64) -> Queued {
+    Queued {
+        prio: s.read_u32(Kva(task + o.prio)).unwrap_or(0),
+        pid: s.read_u32(Kva(task + o.pid)).unwrap_or(0),
+        task,
+        comm: s.read_cstring(Kva(task + o.comm), 16).unwrap_or_default(),
+    }
+}
+
+fn line(q: &Queued, indent: &str, out: &mut dyn Write) -> Result<()> {
     writeln!(
         out,
-        "{indent}[{prio:>3}] PID: {pid:<6} TASK: {task:016x}  COMMAND: \"{comm}\""
+        "{indent}[{:>3}] PID: {:<6} TASK: {:016x}  COMMAND: \"{}\"",
+        q.prio, q.pid, q.task, q.comm
     )?;
     Ok(())
 }
@@ -90,46 +110,108 @@ fn cfs_tasks(s: &Session, o: &Off, cfs_rq: u64, depth: usize, acc: &mut Vec<u64>
     }
 }
 
-fn show_cpu(s: &Session, o: &Off, list: &TaskList, cpu: usize, out: &mut dyn Write) -> Result<()> {
+/// One CPU's runqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuRunq {
+    /// The CPU.
+    pub cpu: usize,
+    /// Its `struct rq`.
+    pub rq: u64,
+    /// `rq->curr` (pid, task, comm).
+    pub current: Option<(u32, u64, String)>,
+    /// `&rq->rt.active` (`struct rt_prio_array`).
+    pub rt_array: u64,
+    /// Tasks on the RT priority queues, highest priority first.
+    pub rt: Vec<Queued>,
+    /// `&rq->cfs.tasks_timeline`.
+    pub cfs_root: u64,
+    /// Tasks in the CFS tree, leftmost (next to run) first.
+    pub cfs: Vec<Queued>,
+}
+
+/// Reads `cpu`'s runqueue.
+fn cpu_runq(s: &Session, o: &Off, list: &TaskList, cpu: usize) -> Result<CpuRunq> {
     let rq = s
         .per_cpu_addr("runqueues", cpu)
         .ok_or_else(|| Error::Kernel("no runqueues symbol".into()))?;
-    writeln!(out, "CPU {cpu} RUNQUEUE: {rq:x}")?;
-    if let Some(t) = list.current_on(cpu) {
-        writeln!(
-            out,
-            "  CURRENT: PID: {:<6} TASK: {:016x}  COMMAND: \"{}\"",
-            t.pid, t.addr, t.comm
-        )?;
-    }
-    let rt = rq + o.rt_active;
-    writeln!(out, "  RT PRIO_ARRAY: {rt:x}")?;
-    let mut any = false;
+    let rt_array = rq + o.rt_active;
+    let mut rt = Vec::new();
     for prio in 0..MAX_RT_PRIO {
-        let head = rt + o.rt_queue + prio * 16;
+        let head = rt_array + o.rt_queue + prio * 16;
         let mut node = s.read_u64(Kva(head)).unwrap_or(head);
         let mut n = 0;
         while node != head && node != 0 && n < MAX_NODES {
-            line(s, o, node.wrapping_sub(o.task_rt), "     ", out)?;
-            any = true;
+            rt.push(queued(s, o, node.wrapping_sub(o.task_rt)));
             n += 1;
             node = s.read_u64(Kva(node)).unwrap_or(head);
         }
     }
-    if !any {
+    let cfs_rq = rq + o.cfs;
+    let mut tasks = Vec::new();
+    cfs_tasks(s, o, cfs_rq, 0, &mut tasks);
+    Ok(CpuRunq {
+        cpu,
+        rq,
+        current: list
+            .current_on(cpu)
+            .map(|t| (t.pid, t.addr, t.comm.clone())),
+        rt_array,
+        rt,
+        cfs_root: cfs_rq + o.timeline,
+        cfs: tasks.into_iter().map(|t| queued(s, o, t)).collect(),
+    })
+}
+
+fn show_cpu(r: &CpuRunq, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "CPU {} RUNQUEUE: {:x}", r.cpu, r.rq)?;
+    if let Some((pid, addr, comm)) = &r.current {
+        writeln!(
+            out,
+            "  CURRENT: PID: {pid:<6} TASK: {addr:016x}  COMMAND: \"{comm}\""
+        )?;
+    }
+    writeln!(out, "  RT PRIO_ARRAY: {:x}", r.rt_array)?;
+    if r.rt.is_empty() {
         writeln!(out, "     [no tasks queued]")?;
     }
-    let cfs = rq + o.cfs;
-    writeln!(out, "  CFS RB_ROOT: {:x}", cfs + o.timeline)?;
-    let mut queued = Vec::new();
-    cfs_tasks(s, o, cfs, 0, &mut queued);
-    if queued.is_empty() {
+    for q in &r.rt {
+        line(q, "     ", out)?;
+    }
+    writeln!(out, "  CFS RB_ROOT: {:x}", r.cfs_root)?;
+    if r.cfs.is_empty() {
         writeln!(out, "     [no tasks queued]")?;
     }
-    for t in queued {
-        line(s, o, t, "     ", out)?;
+    for q in &r.cfs {
+        line(q, "     ", out)?;
     }
     Ok(())
+}
+
+fn queued_data(q: &[Queued]) -> Data {
+    Data::list(q.iter().map(|q| {
+        Data::map([
+            ("prio", Data::Int(q.prio.into())),
+            ("pid", Data::Int(q.pid.into())),
+            ("task", Data::addr(q.task)),
+            ("comm", Data::Str(q.comm.clone())),
+        ])
+    }))
+}
+
+/// The runqueues `runq [-c CPU]` shows.
+fn runqueues(session: &Session, args: &[String]) -> Result<Vec<CpuRunq>> {
+    let opts = Opts::parse("runq", args, "", "c", &[])?;
+    let o = offsets(session)?;
+    let list = tasks::task_list(session)?;
+    let cpus: Vec<usize> = match opts.value("c") {
+        Some(c) => vec![c
+            .parse()
+            .map_err(|_| Error::Usage(format!("runq: invalid cpu {c}")))?],
+        None => (0..list.current.len()).collect(),
+    };
+    cpus.into_iter()
+        .map(|cpu| cpu_runq(session, &o, &list, cpu))
+        .collect()
 }
 
 impl Command for Runq {
@@ -143,21 +225,37 @@ impl Command for Runq {
         USAGE
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
-        let opts = Opts::parse("runq", args, "", "c", &[])?;
-        let o = offsets(session)?;
-        let list = tasks::task_list(session)?;
-        let cpus: Vec<usize> = match opts.value("c") {
-            Some(c) => vec![c
-                .parse()
-                .map_err(|_| Error::Usage(format!("runq: invalid cpu {c}")))?],
-            None => (0..list.current.len()).collect(),
-        };
-        for (i, cpu) in cpus.into_iter().enumerate() {
+        for (i, r) in runqueues(session, args)?.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;
             }
-            show_cpu(session, &o, &list, cpu, out)?;
+            show_cpu(r, out)?;
         }
         Ok(())
+    }
+    fn data(&self, session: &Session, args: &[String]) -> Result<Data> {
+        Ok(Data::list(runqueues(session, args)?.into_iter().map(|r| {
+            let current = match &r.current {
+                Some((pid, addr, comm)) => Data::map([
+                    ("pid", Data::Int((*pid).into())),
+                    ("task", Data::addr(*addr)),
+                    ("comm", Data::Str(comm.clone())),
+                ]),
+                None => Data::Null,
+            };
+            Data::map([
+                ("cpu", Data::opt_int(Some(r.cpu))),
+                ("rq", Data::addr(r.rq)),
+                ("current", current),
+                ("rt_prio_array", Data::addr(r.rt_array)),
+                ("rt", queued_data(&r.rt)),
+                ("cfs_rb_root", Data::addr(r.cfs_root)),
+                ("cfs", queued_data(&r.cfs)),
+                (
+                    "queued",
+                    queued_data(&[r.rt.as_slice(), r.cfs.as_slice()].concat()),
+                ),
+            ])
+        })))
     }
 }

@@ -2,10 +2,11 @@
 //! come from the value layer).
 
 use super::ps::{task_header, TaskFilter};
-use super::{Command, Opts};
+use super::{Command, Data, Opts};
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::tasks::{self, TaskInfo};
+use crate::tasks::{self, TaskInfo, TaskList};
+use crate::value::{Scalar, Value};
 use std::io::Write;
 
 /// The `task` command.
@@ -43,6 +44,82 @@ pub fn print_task(session: &Session, t: &TaskInfo, out: &mut dyn Write) -> Resul
     Ok(())
 }
 
+/// The tasks `task ARGS` shows: the PIDs or task addresses given, else the panic task or
+/// CPU 0's current task.
+fn task_selection<'a>(
+    session: &Session,
+    args: &[String],
+    list: &'a TaskList,
+) -> Result<Vec<&'a TaskInfo>> {
+    let o = Opts::parse("task", args, "", "", &[])?;
+    let mut sel: Vec<&TaskInfo> = Vec::new();
+    for w in &o.positional {
+        let f = TaskFilter::parse(w)?;
+        let hits: Vec<&TaskInfo> = list.tasks.iter().filter(|t| f.matches(t)).collect();
+        if hits.is_empty() {
+            return Err(Error::Usage(format!(
+                "task: invalid task or pid value: {w}"
+            )));
+        }
+        sel.extend(hits);
+    }
+    if sel.is_empty() {
+        sel.push(
+            tasks::panic_task(session, list)
+                .or_else(|| list.current_on(0))
+                .ok_or_else(|| Error::Usage("task: no current task".into()))?,
+        );
+    }
+    Ok(sel)
+}
+
+/// The structured `task` of one task: pid, tgid, ppid, comm, state, task, cpu, active and the
+/// other summary fields `task` prints, plus `fields`: every top-level scalar member of the
+/// `task_struct` (integers, enums, pointers as addresses, `char[]` as strings).
+pub fn task_data(session: &Session, t: &TaskInfo) -> Result<Data> {
+    let ty = session.find_type("struct task_struct")?;
+    let mut fields = Vec::new();
+    for (name, v) in Value::at(ty, t.addr).members(session)? {
+        let Some(name) = name else { continue };
+        let d = match v.scalar(session) {
+            Ok(Scalar::Float(f)) => Data::Float(f),
+            Ok(Scalar::Bool(b)) => Data::Bool(b),
+            Ok(Scalar::Pointer(a) | Scalar::Unsigned(a)) => Data::addr(a),
+            Ok(sc) => Data::Int(sc.as_i64()),
+            Err(_) => match v.string(session) {
+                Ok(text) => Data::Str(text),
+                Err(_) => continue,
+            },
+        };
+        fields.push((name, d));
+    }
+    Ok(Data::map([
+        ("pid", Data::Int(t.pid.into())),
+        ("tgid", Data::Int(t.tgid.into())),
+        ("ppid", Data::Int(t.ppid.into())),
+        ("comm", Data::Str(t.comm.clone())),
+        ("state", Data::Str(t.state.code().to_string())),
+        ("task", Data::addr(t.addr)),
+        ("cpu", Data::Int(t.cpu.into())),
+        ("active", Data::Bool(t.active)),
+        ("flags", Data::Int(t.flags.into())),
+        ("mm", Data::addr(t.mm)),
+        ("real_parent", Data::addr(t.parent)),
+        ("group_leader", Data::addr(t.group_leader)),
+        ("last_arrival", Data::addr(t.last_arrival)),
+        ("fields", Data::Map(fields)),
+    ]))
+}
+
+/// The structured `task ARGS`, one map per task.
+pub fn tasks_data(session: &Session, args: &[String]) -> Result<Vec<Data>> {
+    let list = tasks::task_list(session)?;
+    task_selection(session, args, &list)?
+        .into_iter()
+        .map(|t| task_data(session, t))
+        .collect()
+}
+
 impl Command for Task {
     fn name(&self) -> &'static str {
         "task"
@@ -54,26 +131,8 @@ impl Command for Task {
         USAGE
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
-        let o = Opts::parse("task", args, "", "", &[])?;
         let list = tasks::task_list(session)?;
-        let mut sel: Vec<&TaskInfo> = Vec::new();
-        for w in &o.positional {
-            let f = TaskFilter::parse(w)?;
-            let hits: Vec<&TaskInfo> = list.tasks.iter().filter(|t| f.matches(t)).collect();
-            if hits.is_empty() {
-                return Err(Error::Usage(format!(
-                    "task: invalid task or pid value: {w}"
-                )));
-            }
-            sel.extend(hits);
-        }
-        if sel.is_empty() {
-            sel.push(
-                tasks::panic_task(session, &list)
-                    .or_else(|| list.current_on(0))
-                    .ok_or_else(|| Error::Usage("task: no current task".into()))?,
-            );
-        }
+        let sel = task_selection(session, args, &list)?;
         for (i, t) in sel.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;
@@ -81,5 +140,9 @@ impl Command for Task {
             print_task(session, t, out)?;
         }
         Ok(())
+    }
+    /// One task gives a map, several a list of maps.
+    fn data(&self, session: &Session, args: &[String]) -> Result<Data> {
+        tasks_data(session, args).map(Data::one_or_list)
     }
 }

@@ -100,6 +100,7 @@ pub fn from_error(e: Error) -> Box<EvalAltResult> {
     match e {
         Error::Memory(m) => from_memory(m),
         Error::Usage(m) => runtime("usage", m, None),
+        e @ Error::NoData(_) => runtime("usage", e.to_string(), None),
         Error::Interrupted => runtime("interrupted", "interrupted".into(), None),
         other => runtime("kernel", other.to_string(), None),
     }

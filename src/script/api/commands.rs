@@ -1,6 +1,6 @@
 //! Built-in commands from scripts: `exec(cmd)` → its text (pipes work: `exec("log | tail 5")`),
 //! `exec_bg(cmd, timeout_s)` → the text it printed before the timeout, `cmd(name)` /
-//! `cmd(name, args)` → its structured result; PyKdump's `exec_crash_command(_bg)`.
+//! `cmd(name, args)` / `cmd("name args")` → its structured result; PyKdump's `exec_crash_command(_bg)`.
 //! Redirections to files inside `exec` need the fs-write capability.
 //!
 //! ```rhai
@@ -71,6 +71,8 @@ pub fn to_dynamic(d: Data) -> Dynamic {
         Data::Null => Dynamic::UNIT,
         Data::Bool(b) => Dynamic::from(b),
         Data::Int(i) => Dynamic::from(i as INT),
+        Data::Uint(u) => Dynamic::from(u as INT),
+        Data::Float(f) => Dynamic::from(f),
         Data::Str(s) => Dynamic::from(s),
         Data::List(v) => Dynamic::from(v.into_iter().map(to_dynamic).collect::<Array>()),
         Data::Map(m) => Dynamic::from(
@@ -85,11 +87,16 @@ fn run_data(ctx: &HostContext, name: &str, args: &str) -> R<Dynamic> {
     let reg = ctx
         .registry()
         .ok_or_else(|| runtime("internal", "command registry is gone".into(), None))?;
+    // `cmd("bt 1")` is `cmd("bt", "1")`.
+    let mut words = crate::commands::split_line(name).map_err(from_error)?;
+    words.extend(crate::commands::split_line(args).map_err(from_error)?);
+    let Some((name, args)) = words.split_first() else {
+        return Err(runtime("usage", "cmd: missing command name".into(), None));
+    };
     let cmd = reg
         .find(name)
         .ok_or_else(|| runtime("usage", format!("{name}: command not found"), None))?;
-    let args = crate::commands::split_line(args).map_err(from_error)?;
-    cmd.data(&ctx.session, &args)
+    cmd.data(&ctx.session, args)
         .map(to_dynamic)
         .map_err(from_error)
 }

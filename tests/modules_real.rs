@@ -424,3 +424,55 @@ fn dev_d_agrees_with_crash() {
     };
     assert_eq!(trimmed(&text), trimmed(&crash[0]));
 }
+
+/// `foreach dd files` and `foreach user net` run the inner command on every chosen task: the
+/// stuck dd tasks hold the suspended dm device open, the helper's sockets are listed with it,
+/// and `cmd("foreach user net")` holds the same sockets.
+#[test]
+fn foreach_runs_files_and_net() {
+    let s = common::open("live.elf");
+    let truth = common::truth("live");
+    let files = common::run(&s, "foreach dd files");
+    for io in truth["dm"]["stuck_io"].as_array().expect("stuck_io") {
+        let pid = io["pid"].as_u64().expect("pid");
+        let block = files
+            .split("\n\n")
+            .find(|b| b.starts_with(&format!("PID: {pid} ")))
+            .unwrap_or_else(|| panic!("no files of dd {pid}:\n{files}"));
+        assert!(block.contains("/dev/mapper/rkd-stuck"), "{block}");
+    }
+    let helper = &truth["sockets"]["helper"];
+    let pid = helper["pid"].as_u64().expect("helper pid");
+    let net = common::run(&s, "foreach user net");
+    let block = net
+        .split("\n\n")
+        .find(|b| b.starts_with(&format!("PID: {pid} ")))
+        .unwrap_or_else(|| panic!("no sockets of the helper {pid}:\n{net}"));
+    for port in ["udp_port", "tcp_listen_port", "tcp_client_port"] {
+        let p = helper[port].as_u64().expect("port");
+        assert!(
+            block.contains(&format!("-{p} ")) || block.ends_with(&format!("-{p}")),
+            "{port} {p}:\n{block}"
+        );
+    }
+    use rkdump::commands::{Data, Registry};
+    let registry = Registry::new();
+    let foreach = registry.find("foreach").expect("foreach is a command");
+    let args = ["user".to_string(), "net".to_string()];
+    let data = foreach.data(&s, &args).expect("structured foreach net");
+    let Data::List(socks) = data else {
+        panic!("a list of sockets: {data:?}")
+    };
+    let is_helpers = |k: &&Data| match k {
+        Data::Map(m) => m
+            .iter()
+            .any(|(n, v)| n == "pid" && *v == Data::Int(pid as i64)),
+        _ => false,
+    };
+    let of_helper = socks.iter().filter(is_helpers).count();
+    assert_eq!(
+        of_helper,
+        block.lines().count() - 2,
+        "one entry per socket line:\n{block}"
+    );
+}

@@ -1,5 +1,5 @@
-//! `foreach`: run `bt`, `ps` or `task` on each task chosen by PID, task address, command name,
-//! regex, state code, or the keywords `user`, `kernel`, `active`.
+//! `foreach`: run `bt`, `ps`, `task`, `files` or `net` on each task chosen by PID, task address,
+//! command name, regex, state code, or the keywords `user`, `kernel`, `active`.
 
 use super::ps::{select, TaskFilter};
 use super::{Command, Data, Opts};
@@ -12,11 +12,12 @@ use std::io::Write;
 pub struct Foreach;
 
 const USAGE: &str = "\
-foreach [PID | TASK | NAME | 'REGEX' | STATE | user | kernel | active]... bt|ps|task [OPTIONS]
+foreach [PID | TASK | NAME | 'REGEX' | STATE | user | kernel | active]... bt|ps|task|files|net [OPTIONS]
   STATE is a crash state code (RU IN UN ID ZO ST TR DE WA PA NE)
-  examples: foreach UN bt      foreach dd bt -f      foreach kernel ps";
+  net runs `net -s` (the task's sockets)
+  examples: foreach UN bt      foreach dd bt -f      foreach kernel ps      foreach user net";
 
-const COMMANDS: [&str; 3] = ["bt", "ps", "task"];
+const COMMANDS: [&str; 5] = ["bt", "ps", "task", "files", "net"];
 
 impl Command for Foreach {
     fn name(&self) -> &'static str {
@@ -35,11 +36,14 @@ impl Command for Foreach {
         match cmd.as_str() {
             "bt" => super::bt::Bt.run(session, &full, out),
             "ps" => super::ps::Ps.run(session, &full, out),
+            "files" => super::files::Files.run(session, &full, out),
+            "net" => super::net::Net.run(session, &full, out),
             _ => super::task::Task.run(session, &full, out),
         }
     }
     /// A list with one element per chosen task: its `bt` trace, `ps` row or `task` map (`ps -S`
-    /// gives its map of counts).
+    /// gives its map of counts); `files` and `net` give their own lists (of tasks with their
+    /// files, of sockets with their PID).
     fn data(&self, session: &Session, args: &[String]) -> Result<Data> {
         let Some((cmd, full)) = plan(session, args)? else {
             return Ok(Data::List(Vec::new()));
@@ -47,6 +51,8 @@ impl Command for Foreach {
         match cmd.as_str() {
             "bt" => super::bt::bt_data(session, &full).map(Data::List),
             "ps" => super::ps::Ps.data(session, &full),
+            "files" => super::files::Files.data(session, &full),
+            "net" => super::net::Net.data(session, &full),
             _ => super::task::tasks_data(session, &full).map(Data::List),
         }
     }
@@ -57,7 +63,7 @@ impl Command for Foreach {
 fn plan(session: &Session, args: &[String]) -> Result<Option<(String, Vec<String>)>> {
     let Some(ci) = args.iter().position(|a| COMMANDS.contains(&a.as_str())) else {
         return Err(Error::Usage(format!(
-            "foreach: missing command (bt, ps or task)\nusage: {USAGE}"
+            "foreach: missing command (bt, ps, task, files or net)\nusage: {USAGE}"
         )));
     };
     let (sel_words, rest) = args.split_at(ci);
@@ -87,6 +93,9 @@ fn plan(session: &Session, args: &[String]) -> Result<Option<(String, Vec<String
         return Ok(None);
     }
     let mut full: Vec<String> = cmd_args.to_vec();
+    if cmd == "net" && !full.iter().any(|a| a == "-s") {
+        full.insert(0, "-s".into());
+    }
     full.extend(chosen);
     Ok(Some((cmd.clone(), full)))
 }

@@ -271,7 +271,7 @@ impl Command for Files {
             let (root, cwd, files) = open_files(session, t.addr)?;
             all.push(Data::map([
                 ("pid", Data::Int(i64::from(t.pid))),
-                ("task", Data::Int(t.addr as i64)),
+                ("task", Data::addr(t.addr)),
                 ("root", Data::opt_str(root.as_deref())),
                 ("cwd", Data::opt_str(cwd.as_deref())),
                 (
@@ -282,9 +282,9 @@ impl Command for Files {
                             .map(|f| {
                                 Data::map([
                                     ("fd", Data::Int(f.fd as i64)),
-                                    ("file", Data::Int(f.file as i64)),
-                                    ("dentry", Data::Int(f.dentry as i64)),
-                                    ("inode", Data::Int(f.inode as i64)),
+                                    ("file", Data::addr(f.file)),
+                                    ("dentry", Data::addr(f.dentry)),
+                                    ("inode", Data::addr(f.inode)),
                                     ("type", Data::Str(f.kind.into())),
                                     ("path", Data::Str(f.path)),
                                 ])

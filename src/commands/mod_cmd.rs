@@ -100,9 +100,9 @@ impl Command for Mod {
                 .into_iter()
                 .map(|m| {
                     Data::map([
-                        ("module", Data::Int(m.addr as i64)),
+                        ("module", Data::addr(m.addr)),
                         ("name", Data::Str(m.name.clone())),
-                        ("base", Data::Int(m.base as i64)),
+                        ("base", Data::addr(m.base)),
                         ("size", Data::Int(m.size as i64)),
                         ("text_size", Data::Int(m.text_size as i64)),
                         ("state", Data::Str(m.state_name().into())),

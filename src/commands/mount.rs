@@ -149,8 +149,8 @@ impl Command for Mount {
             list.into_iter()
                 .map(|m| {
                     Data::map([
-                        ("mount", Data::Int(m.mount as i64)),
-                        ("superblock", Data::Int(m.superblock as i64)),
+                        ("mount", Data::addr(m.mount)),
+                        ("superblock", Data::addr(m.superblock)),
                         ("type", Data::Str(m.fstype)),
                         ("devname", Data::Str(m.devname)),
                         ("dirname", Data::Str(m.dirname)),

@@ -263,8 +263,8 @@ impl Command for Net {
                     all.push(Data::map([
                         ("pid", Data::Int(i64::from(t.pid))),
                         ("fd", Data::Int(k.fd as i64)),
-                        ("socket", Data::Int(k.socket as i64)),
-                        ("sock", Data::Int(k.sock as i64)),
+                        ("socket", Data::addr(k.socket)),
+                        ("sock", Data::addr(k.sock)),
                         ("family", Data::Str(k.family)),
                         ("type", Data::Str(k.kind)),
                         ("source", ap(k.source)),
@@ -279,7 +279,7 @@ impl Command for Net {
             devs.into_iter()
                 .map(|d| {
                     Data::map([
-                        ("net_device", Data::Int(d.addr as i64)),
+                        ("net_device", Data::addr(d.addr)),
                         ("name", Data::Str(d.name)),
                         (
                             "ipv4",

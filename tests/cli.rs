@@ -415,3 +415,26 @@ fn json_prints_structured_results() {
     assert!(log.as_array().is_some_and(|l| l.len() > 300));
     assert!(lines[3].contains("Linux version"), "{}", lines[3]);
 }
+
+/// `rkdump --json -c hanginfo` gives the analyzer its `--json` option: the same findings as
+/// `-c 'hanginfo --json'`, as JSON.
+#[test]
+fn json_flag_reaches_the_analyzers() {
+    let vmlinux = common::vmlinux();
+    let dump = common::fixture("live.elf");
+    use std::ffi::OsStr;
+    let base = [OsStr::new("-q"), vmlinux.as_os_str(), dump.as_os_str()];
+    let mut flag = base.to_vec();
+    flag.extend(["--json", "-c", "hanginfo"].map(OsStr::new));
+    let mut option = base.to_vec();
+    option.extend(["-c", "hanginfo --json"].map(OsStr::new));
+    let (a, b) = (rkdump(&flag), rkdump(&option));
+    assert!(a.status.success() && b.status.success(), "{}", stderr(&a));
+    let a: serde_json::Value = serde_json::from_str(&stdout(&a)).expect("--json gives JSON");
+    let b: serde_json::Value = serde_json::from_str(&stdout(&b)).expect("hanginfo --json");
+    assert!(
+        a["findings"].as_array().is_some_and(|f| !f.is_empty()),
+        "{a}"
+    );
+    assert_eq!(a["findings"], b["findings"]);
+}

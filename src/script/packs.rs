@@ -131,7 +131,13 @@ impl Command for ScriptCommand {
             self.options.clone(),
             Box::new(capture.clone()),
         );
-        let result = host.run(&self.origin, &self.source, args);
+        // `rkdump --json`: scripts whose usage offers `--json` get it, as if typed.
+        let mut args = args.to_vec();
+        if self.options.json && self.usage.contains("--json") && !args.iter().any(|a| a == "--json")
+        {
+            args.push("--json".into());
+        }
+        let result = host.run(&self.origin, &self.source, &args);
         host.print_summary();
         out.write_all(capture.text().as_bytes())?;
         result.map(|_| ()).map_err(|e| Error::Usage(e.to_string()))

@@ -894,3 +894,72 @@ fn blocked_for_dates_each_hang_to_when_the_guest_started_it() {
         );
     }
 }
+
+/// `taskinfo --json`: the UN tasks are the truth's D tasks, with their names; the summary's
+/// counts are `ps -S`'s without the idle tasks; `--memory --json` holds `ps`'s RSS.
+#[test]
+fn taskinfo_json_holds_the_truths_tasks() {
+    let truth = common::truth("live");
+    let procs = truth["processes"].as_array().expect("processes");
+    let mut want: Vec<(u64, String)> = procs
+        .iter()
+        .filter(|p| p["state"] == "D")
+        .map(|p| {
+            (
+                p["pid"].as_u64().expect("pid"),
+                p["comm"].as_str().expect("comm").to_string(),
+            )
+        })
+        .collect();
+    want.sort();
+    let v: serde_json::Value =
+        serde_json::from_str(&run("live.elf", "taskinfo --json --taskfilter UN")).expect("JSON");
+    let mut got: Vec<(u64, String)> = v["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| {
+            (
+                t["pid"].as_u64().expect("pid"),
+                t["comm"].as_str().expect("comm").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    // /proc may show a kthread's full name where comm holds 15 characters.
+    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+    for ((gp, gc), (wp, wc)) in got.iter().zip(&want) {
+        assert_eq!(gp, wp);
+        assert!(wc.starts_with(gc.as_str()), "{gc} vs {wc}");
+    }
+    let s: serde_json::Value =
+        serde_json::from_str(&run("live.elf", "taskinfo --summary --json")).expect("JSON");
+    let session = common::open("live.elf");
+    let ps_s = common::run(&session, "ps -S");
+    for line in ps_s.lines() {
+        let Some((state, n)) = line.trim().split_once(": ") else {
+            continue;
+        };
+        let n: u64 = n.trim().parse().expect("count");
+        let idle = if state == "RU" { 2 } else { 0 };
+        let got = s["summary"]["states"][state].as_u64().unwrap_or(0);
+        assert_eq!(got + idle, n, "{state} in {s} vs ps -S {ps_s}");
+    }
+    assert_eq!(
+        s["summary"]["states"]["UN"].as_u64(),
+        Some(want.len() as u64)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&run("live.elf", "taskinfo --memory --json")).expect("JSON");
+    let top = m["memory"].as_array().expect("memory");
+    assert!(!top.is_empty(), "{m}");
+    let registry = rkdump::commands::Registry::new();
+    let ps = registry.find("ps").expect("ps");
+    for row in top {
+        let pid = row["pid"].as_u64().expect("pid");
+        let d = ps.data(&session, &[pid.to_string()]).expect("ps data");
+        let json: serde_json::Value = serde_json::from_str(&d.to_json()).expect("ps JSON");
+        assert_eq!(row["rss_kb"], json[0]["rss"], "pid {pid}: {row} vs {json}");
+        assert_eq!(row["vsz_kb"], json[0]["vsz"], "pid {pid}: {row} vs {json}");
+    }
+}

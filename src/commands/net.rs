@@ -15,7 +15,8 @@ pub struct Net;
 
 const USAGE: &str = "\
 net [-s [PID | TASK]...]
-  (no option)  network devices of the initial namespace: struct net_device, name, IPv4 addresses
+  (no option)  network devices of the initial namespace: struct net_device, name, IPv4 and
+               IPv6 addresses
   -s           the sockets of each task: fd, struct socket, struct sock, family:type and the
                source and destination address-port";
 
@@ -77,6 +78,41 @@ pub fn net_devices(s: &Session) -> Result<(Vec<NetDevice>, Vec<String>)> {
         out.push(NetDevice { addr, name, ipv4 });
     }
     Ok((out, warnings))
+}
+
+/// The IPv6 addresses of net_device `dev` (`ip6_ptr->addr_list`), as crash lists them after
+/// the IPv4 ones; none when IPv6 is off or unreadable.
+fn ipv6_addresses(s: &Session, dev: u64) -> Vec<Ipv6Addr> {
+    let read = || -> Result<Vec<Ipv6Addr>> {
+        let dt = s.find_type("struct net_device")?;
+        let idev = Value::at(dt, dev).member_u64(s, "ip6_ptr")?;
+        if idev == 0 {
+            return Ok(Vec::new());
+        }
+        let it = s.find_type("struct inet6_dev")?;
+        let at = s.find_type("struct inet6_ifaddr")?;
+        let head = idev + s.offset_in(it, "addr_list")?;
+        let link = s.offset_in(at, "if_list")?;
+        let w = walk::list(
+            s,
+            walk::ListStart::Head(head),
+            &walk::ListOpts {
+                bound: 256,
+                ..Default::default()
+            },
+        );
+        Ok(w.items
+            .into_iter()
+            .filter_map(|node| {
+                let b = Value::at(at, node - link)
+                    .member(s, "addr")
+                    .and_then(|v| v.bytes(s))
+                    .ok()?;
+                <[u8; 16]>::try_from(b.as_slice()).ok().map(Ipv6Addr::from)
+            })
+            .collect())
+    };
+    read().unwrap_or_default()
 }
 
 /// One socket of a task.
@@ -236,11 +272,15 @@ impl Command for Net {
             return Ok(());
         }
         let (devs, warnings) = net_devices(session)?;
-        let w = devs.iter().map(|d| d.name.len()).max().unwrap_or(4).max(4);
-        writeln!(out, "   NET_DEVICE     {:<w$}  IP ADDRESS(ES)", "NAME")?;
+        writeln!(out, "   NET_DEVICE     NAME       IP ADDRESS(ES)")?;
         for d in devs {
-            let ips: Vec<String> = d.ipv4.iter().map(|a| a.to_string()).collect();
-            writeln!(out, "{:016x}  {:<w$}  {}", d.addr, d.name, ips.join(", "))?;
+            let mut ips: Vec<String> = d.ipv4.iter().map(|a| a.to_string()).collect();
+            ips.extend(
+                ipv6_addresses(session, d.addr)
+                    .iter()
+                    .map(|a| a.to_string()),
+            );
+            writeln!(out, "{:016x}  {:<10} {}", d.addr, d.name, ips.join(", "))?;
         }
         for x in warnings {
             writeln!(out, "net: WARNING: {x}")?;

@@ -146,9 +146,13 @@ impl Command for Ps {
             )));
         }
         if o.has("S") {
-            let mut counts: std::collections::BTreeMap<TaskState, usize> = Default::default();
+            // States in the order they first appear in the task list, as crash counts them.
+            let mut counts: Vec<(TaskState, usize)> = Vec::new();
             for t in &sel {
-                *counts.entry(t.state).or_default() += 1;
+                match counts.iter_mut().find(|(s, _)| *s == t.state) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((t.state, 1)),
+                }
             }
             for (s, n) in counts {
                 writeln!(out, "  {}: {n}", s.code())?;
@@ -157,9 +161,18 @@ impl Command for Ps {
         }
         if o.has("m") || o.has("l") {
             sel.sort_by_key(|t| std::cmp::Reverse(t.last_arrival));
+            // crash sizes the stamp to the most recent one of all tasks.
+            let width = list
+                .tasks
+                .iter()
+                .map(|t| t.last_arrival)
+                .max()
+                .unwrap_or(0)
+                .to_string()
+                .len();
             for t in sel {
                 let stamp = if o.has("l") {
-                    format!("[{:>10}]", t.last_arrival)
+                    format!("[{:>width$}]", t.last_arrival)
                 } else {
                     let clock = list.rq_clock.get(t.cpu as usize).copied().unwrap_or(0);
                     format_dhms(clock.saturating_sub(t.last_arrival))
@@ -169,12 +182,9 @@ impl Command for Ps {
             return Ok(());
         }
         if o.has("p") {
-            for (i, t) in sel.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
+            for t in &sel {
                 let mut chain = vec![*t];
-                let mut cur = *t;
+                let mut cur: &TaskInfo = t;
                 while cur.pid != 0 && chain.len() < 512 {
                     match list.by_addr(cur.parent) {
                         Some(p) if p.addr != cur.addr => {
@@ -187,19 +197,19 @@ impl Command for Ps {
                 for (depth, c) in chain.iter().rev().enumerate() {
                     writeln!(out, "{:depth$}{}", "", task_header(c))?;
                 }
+                writeln!(out)?;
             }
             return Ok(());
         }
         if o.has("c") {
-            for (i, t) in sel.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
+            for t in &sel {
                 writeln!(out, "{}", task_header(t))?;
                 let kids: Vec<&TaskInfo> = list
                     .tasks
                     .iter()
-                    .filter(|c| c.parent == t.addr && c.addr != t.addr && c.is_leader())
+                    // Like crash: every task (threads too) whose parent is `t`; idle tasks
+                    // (pid 0) are nobody's children.
+                    .filter(|c| c.parent == t.addr && c.addr != t.addr && c.pid != 0)
                     .collect();
                 if kids.is_empty() {
                     writeln!(out, "  (no children)")?;
@@ -207,6 +217,7 @@ impl Command for Ps {
                 for c in kids {
                     writeln!(out, "  {}", task_header(c))?;
                 }
+                writeln!(out)?;
             }
             return Ok(());
         }
@@ -216,10 +227,7 @@ impl Command for Ps {
                 format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
             };
             let clock = |t: &TaskInfo| list.rq_clock.get(t.cpu as usize).copied().unwrap_or(0);
-            for (i, t) in sel.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
+            for t in &sel {
                 let tm = tasks::task_times(session, t.addr)?;
                 writeln!(out, "{}", task_header(t))?;
                 writeln!(
@@ -230,15 +238,13 @@ impl Command for Ps {
                 writeln!(out, "  START TIME: {}", tm.start_time)?;
                 writeln!(out, "       UTIME: {}", tm.utime)?;
                 writeln!(out, "       STIME: {}", tm.stime)?;
+                writeln!(out)?;
             }
             return Ok(());
         }
         if o.has("a") {
             let mut filtered = false;
-            for (i, t) in sel.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
+            for t in &sel {
                 writeln!(out, "{}", task_header(t))?;
                 match tasks::task_args(session, t) {
                     Ok((argv, env)) => {
@@ -247,17 +253,18 @@ impl Command for Ps {
                             writeln!(out, "{}{e}", if j == 0 { "ENV: " } else { "     " })?;
                         }
                     }
-                    Err(UserMemError::NoMm) => writeln!(out, "(kernel thread: no user memory)")?,
+                    Err(UserMemError::NoMm) => writeln!(out, "ps: no user stack")?,
                     Err(UserMemError::NotInDump(e)) => {
                         filtered = true;
                         writeln!(out, "ps: cannot read user memory: {e}")?;
                     }
                 }
+                writeln!(out)?;
             }
             if filtered {
                 writeln!(
                     out,
-                    "\nps: some user pages are not in this dump (a filtered dump, e.g. \
+                    "ps: some user pages are not in this dump (a filtered dump, e.g. \
                      makedumpfile -d 31, drops user memory)"
                 )?;
             }

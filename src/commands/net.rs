@@ -220,6 +220,35 @@ pub fn task_sockets(s: &Session, task: u64) -> Result<Vec<SocketInfo>> {
     Ok(out)
 }
 
+/// One `net -s` line in crash's layout: `FD SOCKET SOCK FAMILY:TYPE` then, for inet sockets,
+/// `SOURCE-PORT DESTINATION-PORT` (crash writes `DGRAM ` with a trailing blank and names
+/// netlink `NETLINK/ROUTE`).
+fn socket_line(k: &SocketInfo) -> String {
+    let family = match k.family.as_str() {
+        "NETLINK" => "NETLINK/ROUTE",
+        f => f,
+    };
+    let kind = match k.kind.as_str() {
+        "DGRAM" => "DGRAM ",
+        t => t,
+    };
+    let ap = |x: &Option<(String, u16)>| {
+        x.as_ref()
+            .map(|(a, p)| format!("{a}-{p}"))
+            .unwrap_or_default()
+    };
+    let mut line = format!(
+        "{:>2} {:016x} {:016x} {family}:{kind} ",
+        k.fd, k.socket, k.sock
+    );
+    match k.family.as_str() {
+        "INET" => line.push_str(&format!(" {} {}", ap(&k.source), ap(&k.dest))),
+        "INET6" => line.push_str(&format!("{:>12} {}", ap(&k.source), ap(&k.dest))),
+        _ => {}
+    }
+    line
+}
+
 impl Command for Net {
     fn name(&self) -> &'static str {
         "net"
@@ -249,24 +278,10 @@ impl Command for Net {
                 }
                 writeln!(
                     out,
-                    "FD      SOCKET            SOCK       FAMILY:TYPE         SOURCE-PORT      DESTINATION-PORT"
+                    "FD      SOCKET            SOCK       FAMILY:TYPE SOURCE-PORT DESTINATION-PORT"
                 )?;
                 for k in socks {
-                    let ap = |x: &Option<(String, u16)>| {
-                        x.as_ref()
-                            .map(|(a, p)| format!("{a}-{p}"))
-                            .unwrap_or_default()
-                    };
-                    writeln!(
-                        out,
-                        "{:>2} {:016x} {:016x} {:<19} {:<16} {}",
-                        k.fd,
-                        k.socket,
-                        k.sock,
-                        format!("{}:{}", k.family, k.kind),
-                        ap(&k.source),
-                        ap(&k.dest)
-                    )?;
+                    writeln!(out, "{}", socket_line(&k).trim_end())?;
                 }
             }
             return Ok(());

@@ -22,9 +22,14 @@ vmlinux=$fix/vmlinux
 core=$fix/${1:-live.elf}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# Build, then time a private copy (a shared target directory may be rebuilt meanwhile).
-cargo build --release -q
-cp "$target/release/rkdump" "$tmp/rkdump"
+# Build, then time a private copy (a shared target directory may be rebuilt meanwhile);
+# $RKDUMP_BIN names an already built binary instead.
+if [ -n "${RKDUMP_BIN:-}" ]; then
+  cp "$RKDUMP_BIN" "$tmp/rkdump"
+else
+  cargo build --release -q
+  cp "$target/release/rkdump" "$tmp/rkdump"
+fi
 rk=$tmp/rkdump
 "$rk" -q "$vmlinux" "$core" -c hanginfo | grep -q "uninterruptible" \
   || { echo "rkdump hanginfo failed" >&2; exit 1; }

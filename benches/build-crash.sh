@@ -18,7 +18,13 @@ missing=()
 for p in "${deps[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 src_list=/etc/apt/sources.list.d/rkdump-trixie-src.list
 if [ ! -f "$src_list" ]; then
-  echo "deb-src http://deb.debian.org/debian trixie main" > "$src_list"
+  # The Debian mirror this machine already uses, for trixie's source packages.
+  mirror=$(awk '/^URIs:/ && /debian\/?$/ { print $2; exit }' /etc/apt/sources.list.d/*.sources \
+             2>/dev/null || true)
+  [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 ~ /debian\/?$/ { print $2; exit }' \
+                                  /etc/apt/sources.list 2>/dev/null || true)
+  [ -n "$mirror" ] || { echo "no Debian mirror found in the apt sources" >&2; exit 1; }
+  echo "deb-src $mirror trixie main" > "$src_list"
   apt-get update -q >&2
 elif [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q >&2

@@ -13,24 +13,8 @@
 # corelens exits non-zero on this dump (modules for absent drivers fail), hence `-i`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || { echo "needs hyperfine" >&2; exit 1; }
-venv=/var/cache/rkdump/venv
-bash tests/tools/install-drgn.sh
-fix=$(bash tests/fixtures/make-fixtures.sh | tail -n1)
-target=${CARGO_TARGET_DIR:-$PWD/target}
-vmlinux=$fix/vmlinux
+source benches/setup.sh
 core=$fix/${1:-live.elf}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# Build, then time a private copy (a shared target directory may be rebuilt meanwhile);
-# $RKDUMP_BIN names an already built binary instead.
-if [ -n "${RKDUMP_BIN:-}" ]; then
-  cp "$RKDUMP_BIN" "$tmp/rkdump"
-else
-  cargo build --release -q
-  cp "$target/release/rkdump" "$tmp/rkdump"
-fi
-rk=$tmp/rkdump
 "$rk" -q "$vmlinux" "$core" -c hanginfo | grep -q "uninterruptible" \
   || { echo "rkdump hanginfo failed" >&2; exit 1; }
 "$venv/bin/drgn" -q -c "$core" -s "$vmlinux" --no-default-symbols benches/drgn_hang.py \

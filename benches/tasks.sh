@@ -13,25 +13,9 @@
 # successful result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || { echo "needs hyperfine" >&2; exit 1; }
-venv=/var/cache/rkdump/venv
-bash tests/tools/install-drgn.sh
-fix=$(bash tests/fixtures/make-fixtures.sh | tail -n1)
-target=${CARGO_TARGET_DIR:-$PWD/target}
-vmlinux=$fix/vmlinux
+source benches/setup.sh
 dumps=("$@")
 [ ${#dumps[@]} -gt 0 ] || dumps=(live.elf panic.elf live.mdf-zlib-d31)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# Build, then time a private copy (a shared target directory may be rebuilt meanwhile);
-# $RKDUMP_BIN names an already built binary instead.
-if [ -n "${RKDUMP_BIN:-}" ]; then
-  cp "$RKDUMP_BIN" "$tmp/rkdump"
-else
-  cargo build --release -q
-  cp "$target/release/rkdump" "$tmp/rkdump"
-fi
-rk=$tmp/rkdump
 out=$("$rk" -q "$vmlinux" "$fix/${dumps[0]}" -c 'foreach bt'); [[ $out == PID:* ]] || { echo "rkdump foreach bt failed" >&2; exit 1; }
 
 cat > "$tmp/drgn_ps.py" <<'PY'
@@ -76,7 +60,7 @@ time_of() {
 # What each crash run must print for its timing to stand for the work.
 crash_ok() {
   case $2 in
-    ps) grep -q "PPID" "$1" && grep -q "^ *1 " "$1" ;;
+    ps) grep -q "PPID" "$1" && grep -Eq "^[> ] +1 +0 " "$1" ;;
     *) grep -q "^ *#1 " "$1" ;;
   esac
 }

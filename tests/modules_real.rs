@@ -301,7 +301,7 @@ fn net_devices_and_helper_sockets() {
     let text = run(&s, "net");
     assert!(
         text.lines()
-            .any(|l| l.contains("  lo ") && l.ends_with("127.0.0.1")),
+            .any(|l| l.contains("  lo ") && l.ends_with("127.0.0.1, ::1")),
         "{text}"
     );
     let h = &truth["sockets"]["helper"];

@@ -150,6 +150,7 @@ fn ps_options() {
     let p = run(&s, &format!("ps -p {dd}"));
     assert_eq!(
         p.lines()
+            .filter(|l| !l.is_empty())
             .map(|l| l.split("TASK").next().unwrap_or("").trim_end().to_string())
             .collect::<Vec<_>>(),
         vec![

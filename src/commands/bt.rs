@@ -167,7 +167,9 @@ fn print_trace(
         }
         if style.frame_data {
             if let Some(next) = frames.get(i + 1 + usize::from(skip_next)) {
-                let (lo, hi) = (f.sp.wrapping_add(8), next.sp);
+                // From the word above this frame's return address up to and including the
+                // next frame's return-address slot, as crash shows it.
+                let (lo, hi) = (f.sp.wrapping_add(8), next.sp.wrapping_add(8));
                 if hi > lo && hi - lo <= 0x2000 {
                     let mut at = lo;
                     while at < hi {
@@ -209,12 +211,64 @@ fn read_stack(session: &Session, base: u64) -> Vec<(u64, Option<u64>)> {
         .collect()
 }
 
-fn is_text(session: &Session, v: u64) -> Option<String> {
-    let (s, off) = session.symbol_at(v)?;
-    if s.kind != crate::debuginfo::SymbolKind::Text || (s.size > 0 && off >= s.size) {
+/// A text address found on a stack: the symbol, the offset into it and, for module text,
+/// the module's name.
+struct TextSym {
+    name: String,
+    off: u64,
+    module: Option<String>,
+}
+
+/// The text symbol `v` points into, in the kernel image or in a module's text.
+fn is_text(session: &Session, v: u64) -> Option<TextSym> {
+    if let Some((s, off)) = session.symbol_at(v) {
+        if s.kind != crate::debuginfo::SymbolKind::Text || (s.size > 0 && off >= s.size) {
+            return None;
+        }
+        return Some(TextSym {
+            name: s.name.clone(),
+            off,
+            module: None,
+        });
+    }
+    let m = session.modules().ok()?.containing(v)?;
+    if v.wrapping_sub(m.base) >= m.text_size {
         return None;
     }
-    Some(s.name.clone())
+    let (sym, off) = m.symbol_at(v, true)?;
+    Some(TextSym {
+        name: sym.name.clone(),
+        off,
+        module: Some(m.name.clone()),
+    })
+}
+
+/// `v` as crash's raw stack dump (`bt -r`) names a word: `symbol+offset` for any kernel or
+/// module symbol (module names left out), the offset decimal unless `hex` (crash's `bt -r`
+/// always uses decimal, whatever `-x`).
+fn raw_symbol(session: &Session, v: u64, hex: bool) -> Option<String> {
+    let (name, off) = match session.symbol_at(v) {
+        Some((s, off)) => {
+            if s.size > 0 && off >= s.size {
+                return None;
+            }
+            (s.name.as_str(), off)
+        }
+        None => {
+            let m = session.modules().ok()?.containing(v)?;
+            let (sym, off) = m.symbol_at(v, false)?;
+            return Some(sym_off(&sym.name, off, hex));
+        }
+    };
+    Some(sym_off(name, off, hex))
+}
+
+fn sym_off(name: &str, off: u64, hex: bool) -> String {
+    match (off, hex) {
+        (0, _) => name.to_string(),
+        (_, true) => format!("{name}+{off:#x}"),
+        (_, false) => format!("{name}+{off}"),
+    }
 }
 
 /// `-e`: plausible `struct pt_regs` on the task stack (kernel cs 0x10 or user cs 0x33 with
@@ -225,7 +279,6 @@ fn search_exceptions(session: &Session, t: &TaskInfo, out: &mut dyn Write) -> Re
     };
     let words = read_stack(session, base);
     let val = |i: usize| words.get(i).and_then(|w| w.1);
-    let mut found = false;
     for i in 0..(words.len() + 1).saturating_sub(21) {
         let (Some(ip), Some(cs), Some(flags), Some(ss)) =
             (val(i + 16), val(i + 17), val(i + 18), val(i + 20))
@@ -242,10 +295,9 @@ fn search_exceptions(session: &Session, t: &TaskInfo, out: &mut dyn Write) -> Re
             *slot = val(i + k).unwrap_or(0);
         }
         let addr = base + i as u64 * 8;
-        found = true;
         writeln!(
             out,
-            " {}-MODE EXCEPTION FRAME AT: {addr:016x}",
+            "\n  {}-MODE EXCEPTION FRAME AT: {addr:x}",
             if kernel { "KERNEL" } else { "USER" }
         )?;
         let ex = ExceptionFrame {
@@ -255,9 +307,7 @@ fn search_exceptions(session: &Session, t: &TaskInfo, out: &mut dyn Write) -> Re
         };
         print_regs(session, &ex, out, "    ")?;
     }
-    if !found {
-        writeln!(out, "  (no exception frames found)")?;
-    }
+    // Like crash, nothing more is printed when no frame is found.
     Ok(())
 }
 
@@ -463,9 +513,7 @@ fn run_one(
             let cells: Vec<String> = pair
                 .iter()
                 .map(|(_, v)| match v {
-                    Some(v) => session
-                        .symbolize(*v)
-                        .filter(|_| is_text(session, *v).is_some())
+                    Some(v) => raw_symbol(session, *v, false)
                         .map(|s| format!("{s:<16}"))
                         .unwrap_or_else(|| format!("{v:016x}")),
                     None => "????????????????".into(),
@@ -492,21 +540,24 @@ fn run_one(
                 .filter(|&sp| sp >= base && sp < base + THREAD_SIZE)
                 .unwrap_or(base)
         };
-        if let Some(f) = trace.frames.first() {
-            writeln!(
-                out,
-                "      START: {} at {:x}",
-                f.symbol.as_deref().unwrap_or("?"),
-                f.pc
-            )?;
+        // crash heads `-t` (not `-T`) with where the trace starts.
+        if let Some(f) = trace.frames.first().filter(|_| !o.has("T")) {
+            let name = f.symbol.clone().unwrap_or_else(|| format!("{:x}", f.pc));
+            writeln!(out, "              START: {name} at {:x}", f.pc)?;
         }
         for (a, v) in read_stack(session, base) {
             let Some(v) = v else { continue };
             if a < from {
                 continue;
             }
-            if let Some(name) = is_text(session, v) {
-                writeln!(out, "  [{a:016x}] {name} at {v:x}")?;
+            if let Some(ts) = is_text(session, v) {
+                let name = if style.sym_off {
+                    sym_off(&ts.name, ts.off, style.hex)
+                } else {
+                    ts.name
+                };
+                let module = ts.module.map(|m| format!(" [{m}]")).unwrap_or_default();
+                writeln!(out, "  [{a:016x}] {name} at {v:x}{module}")?;
             }
         }
         return Ok(());

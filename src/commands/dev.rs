@@ -15,7 +15,7 @@ pub struct Dev;
 const USAGE: &str = "\
 dev -d
   -d   the disks: major number, struct gendisk, name, struct request_queue and the I/O in flight
-       (total, reads, writes). In-flight counts are the per-CPU
+       (total, reads, writes; ASYNC = writes and SYNC = reads before 5.0). In-flight counts are the per-CPU
        part0->bd_stats->in_flight[] sums, which bio-based drivers (device-mapper) keep; blk-mq
        disks count the started requests of the queue among the busy tags of its tag sets, as
        the kernel's blk_mq_in_flight_rw() and crash do.";
@@ -375,21 +375,34 @@ impl Command for Dev {
             return Err(Error::Usage(format!("dev: only -d is supported\n{USAGE}")));
         }
         let (list, warnings) = disks(session)?;
+        // Kernels before 5.0 count requests by BLK_RW_ASYNC/BLK_RW_SYNC and crash names the
+        // columns so; later ones by READ/WRITE.
+        let sync = session
+            .types()
+            .is_ok_and(|t| t.enumerator("BLK_RW_SYNC").is_some());
+        let (c1, c2) = if sync {
+            ("ASYNC", "SYNC")
+        } else {
+            ("READ", "WRITE")
+        };
         writeln!(
             out,
-            "MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL  READ WRITE"
+            "MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL {c1:>5} {c2:>5}"
         )?;
         for d in &list {
+            let (a, b) = if sync {
+                (d.writes, d.reads)
+            } else {
+                (d.reads, d.writes)
+            };
             writeln!(
                 out,
-                "{:>5} {:016x}   {:<10} {:016x} {:>7} {:>5} {:>5}",
+                "{:>5} {:016x}   {:<10} {:016x} {:>7} {a:>5} {b:>5}",
                 d.major,
                 d.gendisk,
                 d.name,
                 d.queue,
                 d.reads + d.writes,
-                d.reads,
-                d.writes
             )?;
         }
         for w in warnings {

@@ -210,11 +210,7 @@ pub fn tasks_for<'a>(
 
 /// The `PID: … TASK: … CPU: … COMMAND: "…"` line.
 pub fn task_header(t: &TaskInfo, out: &mut dyn Write) -> Result<()> {
-    writeln!(
-        out,
-        "PID: {:<7} TASK: {:x}  CPU: {:<3} COMMAND: \"{}\"",
-        t.pid, t.addr, t.cpu, t.comm
-    )?;
+    writeln!(out, "{}", super::ps::task_header(t))?;
     Ok(())
 }
 

@@ -194,19 +194,21 @@ fn huge_pages(s: &Session) -> Result<(u64, u64)> {
     Ok((total << order, free << order))
 }
 
+/// A size as crash prints it: GB and MB with one decimal (".0" dropped), KB whole.
 fn human(bytes: u64) -> String {
     if bytes == 0 {
         return "0".into();
     }
     const K: f64 = 1024.0;
     let b = bytes as f64;
-    if b >= K * K * K {
+    let s = if b >= K * K * K {
         format!("{:.1} GB", b / (K * K * K))
     } else if b >= K * K {
         format!("{:.1} MB", b / (K * K))
     } else {
-        format!("{:.1} KB", b / K)
-    }
+        return format!("{} KB", bytes / 1024);
+    };
+    s.replacen(".0 ", " ", 1)
 }
 
 fn pct(part: u64, whole: u64) -> u64 {
@@ -218,12 +220,12 @@ pub fn print_meminfo(m: &MemInfo, out: &mut dyn Write) -> Result<()> {
     let ps = m.page_size;
     let line = |out: &mut dyn Write, label: &str, pages: u64, of: Option<(u64, &str)>| {
         let p = match of {
-            None => "        ----".to_string(),
-            Some((whole, name)) => format!("{:>5}% of {name}", pct(pages, whole)),
+            None => "       ----".to_string(),
+            Some((whole, name)) => format!("{:>3}% of {name}", pct(pages, whole)),
         };
         writeln!(
             out,
-            "{label:>13}  {pages:>8}  {:>11}  {p}",
+            "{label:>13}  {pages:>7}  {:>11}  {p}",
             human(pages * ps)
         )
     };
@@ -256,7 +258,8 @@ pub fn print_meminfo(m: &MemInfo, out: &mut dyn Write) -> Result<()> {
     line(out, "SWAP FREE", m.swap_free, ts)?;
     writeln!(out)?;
     line(out, "COMMIT LIMIT", m.commit_limit, None)?;
-    line(out, "COMMITTED", m.committed, tm)?;
+    let limit = (m.commit_limit > 0).then_some((m.commit_limit, "TOTAL LIMIT"));
+    line(out, "COMMITTED", m.committed, limit)?;
     for w in &m.warnings {
         writeln!(out, "kmem: WARNING: {w}")?;
     }

@@ -1,4 +1,4 @@
-//! `mod`: the loaded modules (crash's MODULE NAME TEXT_BASE SIZE OBJECT FILE table), loading
+//! `mod`: the loaded modules (crash's MODULE NAME BASE SIZE OBJECT FILE table), loading
 //! their debuginfo (`-s`, `-S`) and their taint flags (`-t`).
 
 use super::{Command, Data, Opts};
@@ -58,7 +58,7 @@ impl Command for Mod {
         if let Some(name) = o.value("s") {
             let file = o.positional.first().map(Path::new);
             table.load_debuginfo(&release, name, file)?;
-            header(out)?;
+            header(session, table, out)?;
             if let Some(m) = table.find(name) {
                 row(table, m, out)?;
             }
@@ -73,7 +73,7 @@ impl Command for Mod {
                 table.add_debug_dir(p);
             }
             let (_, missing) = table.load_all(&release);
-            header(out)?;
+            header(session, table, out)?;
             for m in sorted(table) {
                 row(table, m, out)?;
             }
@@ -87,7 +87,7 @@ impl Command for Mod {
         if let Some(w) = o.positional.first() {
             return Err(Error::Usage(format!("mod: unexpected argument '{w}'")));
         }
-        header(out)?;
+        header(session, table, out)?;
         for m in sorted(table) {
             row(table, m, out)?;
         }
@@ -132,23 +132,75 @@ fn sorted(table: &ModuleTable) -> Vec<&ModuleInfo> {
     v
 }
 
-fn header(out: &mut dyn Write) -> Result<()> {
+/// Column widths of the module table: crash sizes NAME and SIZE to the longest of all modules.
+#[derive(Clone, Copy)]
+struct Widths {
+    name: usize,
+    size: usize,
+}
+
+impl Widths {
+    fn of(table: &ModuleTable) -> Self {
+        let name = table
+            .modules
+            .iter()
+            .map(|m| m.name.len())
+            .max()
+            .unwrap_or(0);
+        let size = table
+            .modules
+            .iter()
+            .map(|m| m.size.to_string().len())
+            .max()
+            .unwrap_or(0);
+        Widths { name, size }
+    }
+}
+
+/// `text` centred in `width` columns, the odd space going right (crash's CENTER|LJUST).
+fn center(text: &str, width: usize) -> String {
+    let extra = width.saturating_sub(text.len());
+    let left = extra / 2;
+    format!("{}{text}{}", " ".repeat(left), " ".repeat(extra - left))
+}
+
+fn header(s: &Session, table: &ModuleTable, out: &mut dyn Write) -> Result<()> {
+    let w = Widths::of(table);
+    // Since 6.4 a module's memory is split by kind (`struct module_memory mem[]`) and crash
+    // heads the column TEXT_BASE; before, BASE (the core layout's base).
+    let base = if s.offset_of("struct module", "mem").is_ok() {
+        "TEXT_BASE"
+    } else {
+        "BASE"
+    };
     writeln!(
         out,
-        "     MODULE       NAME                    TEXT_BASE         SIZE  OBJECT FILE"
+        "{}  {:<nw$}  {}  {:>sw$}  OBJECT FILE",
+        center("MODULE", 16),
+        "NAME",
+        center(base, 16),
+        "SIZE",
+        nw = w.name,
+        sw = w.size
     )?;
     Ok(())
 }
 
 fn row(table: &ModuleTable, m: &ModuleInfo, out: &mut dyn Write) -> Result<()> {
+    let w = Widths::of(table);
     let object = match table.loaded_debuginfo(&m.name) {
         Some(d) => d.path.display().to_string(),
         None => "(not loaded)  [CONFIG_KALLSYMS]".to_string(),
     };
     writeln!(
         out,
-        "{:016x}  {:<22} {:016x} {:>7}  {object}",
-        m.addr, m.name, m.base, m.size
+        "{:016x}  {:<nw$}  {:016x}  {:>sw$}  {object}",
+        m.addr,
+        m.name,
+        m.base,
+        m.size,
+        nw = w.name,
+        sw = w.size
     )?;
     Ok(())
 }

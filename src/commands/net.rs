@@ -15,7 +15,8 @@ pub struct Net;
 
 const USAGE: &str = "\
 net [-s [PID | TASK]...]
-  (no option)  network devices of the initial namespace: struct net_device, name, IPv4 addresses
+  (no option)  network devices of the initial namespace: struct net_device, name, IPv4 and
+               IPv6 addresses
   -s           the sockets of each task: fd, struct socket, struct sock, family:type and the
                source and destination address-port";
 
@@ -77,6 +78,41 @@ pub fn net_devices(s: &Session) -> Result<(Vec<NetDevice>, Vec<String>)> {
         out.push(NetDevice { addr, name, ipv4 });
     }
     Ok((out, warnings))
+}
+
+/// The IPv6 addresses of net_device `dev` (`ip6_ptr->addr_list`), as crash lists them after
+/// the IPv4 ones; none when IPv6 is off or unreadable.
+fn ipv6_addresses(s: &Session, dev: u64) -> Vec<Ipv6Addr> {
+    let read = || -> Result<Vec<Ipv6Addr>> {
+        let dt = s.find_type("struct net_device")?;
+        let idev = Value::at(dt, dev).member_u64(s, "ip6_ptr")?;
+        if idev == 0 {
+            return Ok(Vec::new());
+        }
+        let it = s.find_type("struct inet6_dev")?;
+        let at = s.find_type("struct inet6_ifaddr")?;
+        let head = idev + s.offset_in(it, "addr_list")?;
+        let link = s.offset_in(at, "if_list")?;
+        let w = walk::list(
+            s,
+            walk::ListStart::Head(head),
+            &walk::ListOpts {
+                bound: 256,
+                ..Default::default()
+            },
+        );
+        Ok(w.items
+            .into_iter()
+            .filter_map(|node| {
+                let b = Value::at(at, node - link)
+                    .member(s, "addr")
+                    .and_then(|v| v.bytes(s))
+                    .ok()?;
+                <[u8; 16]>::try_from(b.as_slice()).ok().map(Ipv6Addr::from)
+            })
+            .collect())
+    };
+    read().unwrap_or_default()
 }
 
 /// One socket of a task.
@@ -184,6 +220,35 @@ pub fn task_sockets(s: &Session, task: u64) -> Result<Vec<SocketInfo>> {
     Ok(out)
 }
 
+/// One `net -s` line in crash's layout: `FD SOCKET SOCK FAMILY:TYPE` then, for inet sockets,
+/// `SOURCE-PORT DESTINATION-PORT` (crash writes `DGRAM ` with a trailing blank and names
+/// netlink `NETLINK/ROUTE`).
+fn socket_line(k: &SocketInfo) -> String {
+    let family = match k.family.as_str() {
+        "NETLINK" => "NETLINK/ROUTE",
+        f => f,
+    };
+    let kind = match k.kind.as_str() {
+        "DGRAM" => "DGRAM ",
+        t => t,
+    };
+    let ap = |x: &Option<(String, u16)>| {
+        x.as_ref()
+            .map(|(a, p)| format!("{a}-{p}"))
+            .unwrap_or_default()
+    };
+    let mut line = format!(
+        "{:>2} {:016x} {:016x} {family}:{kind} ",
+        k.fd, k.socket, k.sock
+    );
+    match k.family.as_str() {
+        "INET" => line.push_str(&format!(" {} {}", ap(&k.source), ap(&k.dest))),
+        "INET6" => line.push_str(&format!("{:>12} {}", ap(&k.source), ap(&k.dest))),
+        _ => {}
+    }
+    line
+}
+
 impl Command for Net {
     fn name(&self) -> &'static str {
         "net"
@@ -213,34 +278,24 @@ impl Command for Net {
                 }
                 writeln!(
                     out,
-                    "FD      SOCKET            SOCK       FAMILY:TYPE         SOURCE-PORT      DESTINATION-PORT"
+                    "FD      SOCKET            SOCK       FAMILY:TYPE SOURCE-PORT DESTINATION-PORT"
                 )?;
                 for k in socks {
-                    let ap = |x: &Option<(String, u16)>| {
-                        x.as_ref()
-                            .map(|(a, p)| format!("{a}-{p}"))
-                            .unwrap_or_default()
-                    };
-                    writeln!(
-                        out,
-                        "{:>2} {:016x} {:016x} {:<19} {:<16} {}",
-                        k.fd,
-                        k.socket,
-                        k.sock,
-                        format!("{}:{}", k.family, k.kind),
-                        ap(&k.source),
-                        ap(&k.dest)
-                    )?;
+                    writeln!(out, "{}", socket_line(&k).trim_end())?;
                 }
             }
             return Ok(());
         }
         let (devs, warnings) = net_devices(session)?;
-        let w = devs.iter().map(|d| d.name.len()).max().unwrap_or(4).max(4);
-        writeln!(out, "   NET_DEVICE     {:<w$}  IP ADDRESS(ES)", "NAME")?;
+        writeln!(out, "   NET_DEVICE     NAME       IP ADDRESS(ES)")?;
         for d in devs {
-            let ips: Vec<String> = d.ipv4.iter().map(|a| a.to_string()).collect();
-            writeln!(out, "{:016x}  {:<w$}  {}", d.addr, d.name, ips.join(", "))?;
+            let mut ips: Vec<String> = d.ipv4.iter().map(|a| a.to_string()).collect();
+            ips.extend(
+                ipv6_addresses(session, d.addr)
+                    .iter()
+                    .map(|a| a.to_string()),
+            );
+            writeln!(out, "{:016x}  {:<10} {}", d.addr, d.name, ips.join(", "))?;
         }
         for x in warnings {
             writeln!(out, "net: WARNING: {x}")?;

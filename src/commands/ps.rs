@@ -172,11 +172,13 @@ pub fn ancestors<'a>(list: &'a TaskList, t: &'a TaskInfo) -> Vec<&'a TaskInfo> {
     chain
 }
 
-/// The thread-group leaders whose parent is `t` (`ps -c`).
+/// The tasks (threads too) whose parent is `t` (`ps -c`).
 pub fn children<'a>(list: &'a TaskList, t: &TaskInfo) -> Vec<&'a TaskInfo> {
     list.tasks
         .iter()
-        .filter(|c| c.parent == t.addr && c.addr != t.addr && c.is_leader())
+        // Like crash: every task (threads too) whose parent is `t`; idle tasks (pid 0) are
+        // nobody's children.
+        .filter(|c| c.parent == t.addr && c.addr != t.addr && c.pid != 0)
         .collect()
 }
 
@@ -275,11 +277,15 @@ impl Command for Ps {
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let o = Opts::parse("ps", args, PS_FLAGS, "", &[])?;
         let list = tasks::task_list(session)?;
-        let sel = ps_selection(&o, &list)?;
+        let mut sel = ps_selection(&o, &list)?;
         if o.has("S") {
-            let mut counts: std::collections::BTreeMap<TaskState, usize> = Default::default();
+            // States in the order they first appear in the task list, as crash counts them.
+            let mut counts: Vec<(TaskState, usize)> = Vec::new();
             for t in &sel {
-                *counts.entry(t.state).or_default() += 1;
+                match counts.iter_mut().find(|(s, _)| *s == t.state) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((t.state, 1)),
+                }
             }
             for (s, n) in counts {
                 writeln!(out, "  {}: {n}", s.code())?;
@@ -287,9 +293,19 @@ impl Command for Ps {
             return Ok(());
         }
         if o.has("m") || o.has("l") {
+            sel.sort_by_key(|t| std::cmp::Reverse(t.last_arrival));
+            // crash sizes the stamp to the most recent one of all tasks.
+            let width = list
+                .tasks
+                .iter()
+                .map(|t| t.last_arrival)
+                .max()
+                .unwrap_or(0)
+                .to_string()
+                .len();
             for t in sel {
                 let stamp = if o.has("l") {
-                    format!("[{:>10}]", t.last_arrival)
+                    format!("[{:>width$}]", t.last_arrival)
                 } else {
                     format_dhms(since_last_run(&list, t))
                 };
@@ -298,22 +314,17 @@ impl Command for Ps {
             return Ok(());
         }
         if o.has("p") {
-            for (i, t) in sel.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
+            for t in &sel {
                 let chain = ancestors(&list, t);
                 for (depth, c) in chain.iter().rev().enumerate() {
                     writeln!(out, "{:depth$}{}", "", task_header(c))?;
                 }
+                writeln!(out)?;
             }
             return Ok(());
         }
         if o.has("c") {
-            for (i, t) in sel.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
+            for t in &sel {
                 writeln!(out, "{}", task_header(t))?;
                 let kids = children(&list, t);
                 if kids.is_empty() {
@@ -322,6 +333,7 @@ impl Command for Ps {
                 for c in kids {
                     writeln!(out, "  {}", task_header(c))?;
                 }
+                writeln!(out)?;
             }
             return Ok(());
         }
@@ -330,25 +342,20 @@ impl Command for Ps {
                 let s = v / 1_000_000_000;
                 format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
             };
-            for (i, t) in sel.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
+            for t in &sel {
                 let tm = tasks::task_times(session, t.addr)?;
                 writeln!(out, "{}", task_header(t))?;
                 writeln!(out, "    RUN TIME: {}", ns(run_time(&list, t, &tm)))?;
                 writeln!(out, "  START TIME: {}", tm.start_time)?;
                 writeln!(out, "       UTIME: {}", tm.utime)?;
                 writeln!(out, "       STIME: {}", tm.stime)?;
+                writeln!(out)?;
             }
             return Ok(());
         }
         if o.has("a") {
             let mut filtered = false;
-            for (i, t) in sel.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
+            for t in &sel {
                 writeln!(out, "{}", task_header(t))?;
                 match tasks::task_args(session, t) {
                     Ok((argv, env)) => {
@@ -357,17 +364,18 @@ impl Command for Ps {
                             writeln!(out, "{}{e}", if j == 0 { "ENV: " } else { "     " })?;
                         }
                     }
-                    Err(UserMemError::NoMm) => writeln!(out, "(kernel thread: no user memory)")?,
+                    Err(UserMemError::NoMm) => writeln!(out, "ps: no user stack")?,
                     Err(UserMemError::NotInDump(e)) => {
                         filtered = true;
                         writeln!(out, "ps: cannot read user memory: {e}")?;
                     }
                 }
+                writeln!(out)?;
             }
             if filtered {
                 writeln!(
                     out,
-                    "\nps: some user pages are not in this dump (a filtered dump, e.g. \
+                    "ps: some user pages are not in this dump (a filtered dump, e.g. \
                      makedumpfile -d 31, drops user memory)"
                 )?;
             }

@@ -1,7 +1,8 @@
-//! `task`: a task's header and the main `task_struct` fields (the full structure print will
-//! come from the value layer).
+//! `task`: a task's header, its whole `task_struct` and its `thread_info`, printed by the
+//! `struct` command as crash does.
 
 use super::ps::{task_header, TaskFilter};
+use super::struct_cmd::StructCmd;
 use super::{Command, Data, Opts};
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -13,34 +14,42 @@ use std::io::Write;
 pub struct Task;
 
 const USAGE: &str = "\
-task [PID | TASK]...
+task [-R member[,member]] [-x|-d] [PID | TASK]...
   (no argument)  the panic task, else the task running on CPU 0
-  prints the task header and the main task_struct fields";
+  prints the task header, then the whole struct task_struct and its struct thread_info
+  -R member[,member]  only these task_struct members (dotted paths allowed)
+  -x / -d             integers in hexadecimal / decimal";
 
-/// Prints the fields `task` shows.
-pub fn print_task(session: &Session, t: &TaskInfo, out: &mut dyn Write) -> Result<()> {
+/// Prints what `task` shows for `t`: the header, the `task_struct` (or only `members`) and,
+/// for the whole structure, the `thread_info` (inside the task since 4.9 on x86_64).
+pub fn print_task(
+    session: &Session,
+    t: &TaskInfo,
+    members: Option<&str>,
+    radix: &[String],
+    out: &mut dyn Write,
+) -> Result<()> {
     writeln!(out, "{}", task_header(t))?;
-    let o = tasks::TaskOffsets::get(session)?;
-    let stack = {
-        use crate::memory::ReadExt;
-        session
-            .read_u64(crate::addr::Kva(t.addr + o.stack))
-            .unwrap_or(0)
-    };
-    writeln!(out, "struct task_struct {{")?;
-    writeln!(out, "  __state = {:#x},", t.raw_state)?;
-    writeln!(out, "  exit_state = {:#x},", t.exit_state)?;
-    writeln!(out, "  stack = {stack:#x},")?;
-    writeln!(out, "  flags = {:#x},", t.flags)?;
-    writeln!(out, "  cpu = {},", t.cpu)?;
-    writeln!(out, "  mm = {:#x},", t.mm)?;
-    writeln!(out, "  pid = {},", t.pid)?;
-    writeln!(out, "  tgid = {},", t.tgid)?;
-    writeln!(out, "  real_parent = {:#x},", t.parent)?;
-    writeln!(out, "  group_leader = {:#x},", t.group_leader)?;
-    writeln!(out, "  comm = \"{}\",", t.comm)?;
-    writeln!(out, "  sched_info.last_arrival = {},", t.last_arrival)?;
-    writeln!(out, "}}")?;
+    let addr = format!("{:x}", t.addr);
+    let st = StructCmd::structs();
+    let mut args = vec![match members {
+        Some(m) => format!("task_struct.{m}"),
+        None => "task_struct".to_string(),
+    }];
+    args.extend(radix.iter().cloned());
+    args.push(addr.clone());
+    st.run(session, &args, out)?;
+    if members.is_none()
+        && session
+            .offset_of("struct task_struct", "thread_info")
+            .is_ok()
+    {
+        writeln!(out)?;
+        let mut args = vec!["thread_info".to_string()];
+        args.extend(radix.iter().cloned());
+        args.push(addr);
+        st.run(session, &args, out)?;
+    }
     Ok(())
 }
 
@@ -51,7 +60,7 @@ fn task_selection<'a>(
     args: &[String],
     list: &'a TaskList,
 ) -> Result<Vec<&'a TaskInfo>> {
-    let o = Opts::parse("task", args, "", "", &[])?;
+    let o = Opts::parse("task", args, "xd", "R", &[])?;
     let mut sel: Vec<&TaskInfo> = Vec::new();
     for w in &o.positional {
         let f = TaskFilter::parse(w)?;
@@ -131,13 +140,19 @@ impl Command for Task {
         USAGE
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
+        let o = Opts::parse("task", args, "xd", "R", &[])?;
         let list = tasks::task_list(session)?;
         let sel = task_selection(session, args, &list)?;
-        for (i, t) in sel.iter().enumerate() {
-            if i > 0 {
-                writeln!(out)?;
-            }
-            print_task(session, t, out)?;
+        let radix: Vec<String> = ["x", "d"]
+            .iter()
+            .filter(|f| o.has(f))
+            .map(|f| format!("-{f}"))
+            .collect();
+        let members = o.value("R");
+        // crash ends each task's block with a blank line.
+        for t in sel {
+            print_task(session, t, members, &radix, out)?;
+            writeln!(out)?;
         }
         Ok(())
     }

@@ -1,0 +1,67 @@
+# drgn's equivalent of `rkdump ... -c hanginfo` for the benchmark in benches/hang.sh: every
+# task in D state (TASK_UNINTERRUPTIBLE) with its stack, and for a task blocked in
+# __mutex_lock / rwsem_down_{read,write}_slowpath the lock and its owner (the owner word with
+# its flag bits, `owner & ~0x7`, is the owning task_struct; an rwsem owned by readers keeps
+# the last reader there with RWSEM_READER_OWNED set).
+#
+# usage: drgn -c VMCORE -s VMLINUX benches/drgn_hang.py
+from drgn import FaultError, Object, ObjectAbsentError
+from drgn.helpers.linux.pid import for_each_task
+from drgn.helpers.linux.sched import task_state_to_char
+
+MUTEX_FLAGS = 0x7
+RWSEM_READER_OWNED = 0x1
+
+
+def lock_of(frame):
+    """The lock a blocked frame waits on, as (kind, object), or None."""
+    name = frame.name or ""
+    if name.startswith("__mutex_lock"):
+        kind, var = "mutex", "lock"
+    elif name.startswith("rwsem_down_"):
+        kind, var = "rw_semaphore", "sem"
+    else:
+        return None
+    try:
+        obj = frame[var]
+        obj.read_()
+        return kind, obj
+    except (KeyError, LookupError, ObjectAbsentError, FaultError):
+        return kind, None
+
+
+def owner_of(kind, lock):
+    word = lock.owner.counter.value_() & 0xFFFFFFFFFFFFFFFF
+    task = Object(prog, "struct task_struct *", word & ~MUTEX_FLAGS)
+    if not task.value_():
+        return "no owner"
+    try:
+        desc = f"owner {task.pid.value_()} {task.comm.string_().decode()} ({hex(task.value_())})"
+    except FaultError:
+        return f"owner word {word:#x} (unreadable task)"
+    if kind == "rw_semaphore" and word & RWSEM_READER_OWNED:
+        desc += " [reader-owned: last reader]"
+    return desc
+
+
+count = 0
+for task in for_each_task(prog):
+    if task_state_to_char(task) != "D":
+        continue
+    count += 1
+    print(f"PID: {task.pid.value_()}  TASK: {task.value_():#x}  COMMAND: "
+          f"\"{task.comm.string_().decode()}\"")
+    trace = prog.stack_trace(task)
+    print(trace)
+    for frame in trace:
+        found = lock_of(frame)
+        if found is None:
+            continue
+        kind, lock = found
+        if lock is None:
+            print(f"  blocked in {frame.name}: {kind} address not available in the frame")
+        else:
+            print(f"  blocked on {kind} {lock.value_():#x}: {owner_of(kind, lock)}")
+        break
+    print()
+print(f"{count} tasks in D state")

@@ -8,7 +8,7 @@
 //! Must not import `commands`, `script` or `repl`.
 
 use crate::addr::Kva;
-use crate::debuginfo::{TypeId, TypeIndex, Vmlinux};
+use crate::debuginfo::{LineFrame, LineTable, TypeId, TypeIndex, Vmlinux};
 use crate::error::{Error, Result};
 use crate::memory::{MemoryReader, ReadExt};
 use crate::session::Session;
@@ -16,7 +16,7 @@ use crate::stack::{ResolvedSymbol, SymbolResolver};
 use crate::value::{walk, PathCache, Target, Value, ValueError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Most modules walked before the list is declared looping.
 const MAX_MODULES: usize = 65536;
@@ -150,6 +150,26 @@ pub struct ModuleDebug {
     pub path: PathBuf,
     /// Its DWARF type index (globals section-relative; see [`ModuleTable::global`]).
     pub types: TypeIndex,
+    /// The file's bytes (decompressed when it was a `.ko.xz`/`.ko.zst`).
+    bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    /// Its line table, relocated to the module's runtime sections on first use.
+    lines: OnceLock<std::result::Result<Arc<LineTable>, String>>,
+}
+
+impl ModuleDebug {
+    /// The module's source-line table, its sections placed where `m` was loaded.
+    pub fn lines(&self, m: &ModuleInfo) -> Result<Arc<LineTable>> {
+        self.lines
+            .get_or_init(|| {
+                let place =
+                    |name: &str| m.sections.iter().find(|(n, _)| n == name).map(|&(_, a)| a);
+                LineTable::with_placement(Arc::clone(&self.bytes), &place)
+                    .map(Arc::new)
+                    .map_err(|e| format!("{}: {e}", self.path.display()))
+            })
+            .clone()
+            .map_err(Error::Kernel)
+    }
 }
 
 impl std::fmt::Debug for ModuleDebug {
@@ -427,14 +447,18 @@ fn open_debug(name: &str, path: &Path) -> Result<Arc<ModuleDebug>> {
     let elf = Vmlinux::open(path)?;
     let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = elf.bytes();
     let types = match elf.build_id_hex() {
-        Some(id) => TypeIndex::load_or_build(bytes, &id, &crate::session::cache_dir(), None),
-        None => TypeIndex::build(bytes, None),
+        Some(id) => {
+            TypeIndex::load_or_build(bytes.clone(), &id, &crate::session::cache_dir(), None)
+        }
+        None => TypeIndex::build(bytes.clone(), None),
     }
     .map_err(|e| Error::Kernel(format!("{}: {e}", path.display())))?;
     Ok(Arc::new(ModuleDebug {
         module: name.to_string(),
         path: path.to_path_buf(),
         types,
+        bytes,
+        lines: OnceLock::new(),
     }))
 }
 
@@ -726,6 +750,29 @@ impl Session {
     pub fn module_debuginfo(&self, name: &str) -> Option<Arc<ModuleDebug>> {
         let rel = self.release_cached();
         self.modules().ok()?.debuginfo(&rel, name)
+    }
+
+    /// The vmlinux's source-line table (link-time addresses), made on first use.
+    pub fn line_table(&self) -> Result<&LineTable> {
+        self.lines
+            .get_or_init(|| LineTable::new(self.vmlinux().bytes()).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Error::Kernel(e.clone()))
+    }
+
+    /// The source position of runtime code address `addr` with its inline chain, innermost
+    /// first (see [`LineTable::lookup`]): from the vmlinux, or from the debuginfo of the
+    /// module that holds the address. Empty when nothing covers it; an error when the
+    /// module has no debuginfo (the reason as [`ModuleTable::debuginfo_problem`] gives it).
+    pub fn source_lines(&self, addr: u64) -> Result<Vec<LineFrame>> {
+        if let Some(m) = self.modules().ok().and_then(|t| t.containing(addr)) {
+            let d = self.module_debuginfo(&m.name).ok_or_else(|| {
+                Error::Kernel(format!("{}: no debuginfo for source lines", m.name))
+            })?;
+            return Ok(d.lines(m)?.lookup(addr)?);
+        }
+        let link = addr.wrapping_sub(self.kaslr_offset());
+        Ok(self.line_table()?.lookup(link)?)
     }
 
     /// A module type by C name (`struct dm_table`), with a target to read values of it.

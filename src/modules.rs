@@ -764,15 +764,25 @@ impl Session {
     /// first (see [`LineTable::lookup`]): from the vmlinux, or from the debuginfo of the
     /// module that holds the address. Empty when nothing covers it; an error when the
     /// module has no debuginfo (the reason as [`ModuleTable::debuginfo_problem`] gives it).
+    /// Code without a function DIE (assembly such as `entry_SYSCALL_64`) takes the name of
+    /// the ELF symbol that holds it.
     pub fn source_lines(&self, addr: u64) -> Result<Vec<LineFrame>> {
-        if let Some(m) = self.modules().ok().and_then(|t| t.containing(addr)) {
-            let d = self.module_debuginfo(&m.name).ok_or_else(|| {
-                Error::Kernel(format!("{}: no debuginfo for source lines", m.name))
-            })?;
-            return Ok(d.lines(m)?.lookup(addr)?);
+        let mut chain = match self.modules().ok().and_then(|t| t.containing(addr)) {
+            Some(m) => {
+                let d = self.module_debuginfo(&m.name).ok_or_else(|| {
+                    Error::Kernel(format!("{}: no debuginfo for source lines", m.name))
+                })?;
+                d.lines(m)?.lookup(addr)?
+            }
+            None => {
+                let link = addr.wrapping_sub(self.kaslr_offset());
+                self.line_table()?.lookup(link)?
+            }
+        };
+        if let Some(outer) = chain.last_mut().filter(|f| f.function.is_none()) {
+            outer.function = ModuleAwareSymbols(self).resolve(addr).map(|s| s.name);
         }
-        let link = addr.wrapping_sub(self.kaslr_offset());
-        Ok(self.line_table()?.lookup(link)?)
+        Ok(chain)
     }
 
     /// A module type by C name (`struct dm_table`), with a target to read values of it.

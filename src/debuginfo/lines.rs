@@ -535,3 +535,7 @@ mod tests {
         assert!(find_row(&seqs, 0xff).is_none());
     }
 }
+
+#[cfg(test)]
+#[path = "lines_tests.rs"]
+mod gcc_tests;

@@ -785,6 +785,39 @@ impl Session {
         Ok(chain)
     }
 
+    /// A target for evaluating `expr` with a module's types and globals: the module that has
+    /// the first `struct`/`union`/`enum` type the expression names and the vmlinux lacks,
+    /// else the module with the first global the expression names that the vmlinux lacks.
+    /// `None` when the expression needs no module.
+    pub fn module_target_for_expr(&self, expr: &str) -> Option<ModuleTarget<'_>> {
+        let tagged =
+            regex_lite::Regex::new(r"\b(struct|union|enum)\s+([A-Za-z_][A-Za-z0-9_]*)").ok()?;
+        for c in tagged.captures_iter(expr) {
+            let name = format!("{} {}", &c[1], &c[2]);
+            if self.find_type(&name).is_err() {
+                if let Some((t, _)) = self.module_type(&name) {
+                    return Some(t);
+                }
+            }
+        }
+        let ident = regex_lite::Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").ok()?;
+        let rel = self.release_cached();
+        let table = self.modules().ok()?;
+        for m in ident.find_iter(expr) {
+            let before = expr[..m.start()].trim_end();
+            if before.ends_with('.')
+                || before.ends_with("->")
+                || self.symbol_addr(m.as_str()).is_some()
+            {
+                continue;
+            }
+            if let Some((_, d, _)) = table.global(&rel, m.as_str()) {
+                return Some(ModuleTarget::new(self, d));
+            }
+        }
+        None
+    }
+
     /// A module type by C name (`struct dm_table`), with a target to read values of it.
     pub fn module_type(&self, name: &str) -> Option<(ModuleTarget<'_>, TypeId)> {
         let rel = self.release_cached();

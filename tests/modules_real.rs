@@ -375,3 +375,73 @@ fn kmem_i_agrees_with_meminfo() {
     assert!(text.contains("    TOTAL MEM"), "{text}");
     assert!(text.contains(&format!(" {} ", m.total)), "{text}");
 }
+
+/// `whatis` and `p` fall back to module debuginfo for module types and globals, and agree
+/// with drgn on the same dump: `struct dm_table` (dm_mod), `_minor_idr` (a dm_mod static),
+/// and a `struct scsi_device` (scsi_mod) found through each SCSI disk's request queue.
+#[test]
+fn whatis_and_p_read_module_types_and_globals_like_drgn() {
+    let d = drgn(
+        "live.elf",
+        r#"
+import drgn
+from drgn.helpers.linux.block import for_each_disk
+t = prog.type("struct dm_table")
+print("dm_table", t.size, ",".join(m.name for m in t.members))
+m = prog["_minor_idr"]
+print("minor_idr", hex(m.idr_rt.xa_head.value_()), int(m.idr_next))
+for disk in for_each_disk(prog):
+    if disk.disk_name.string_().decode().startswith("sd"):
+        s = drgn.cast("struct scsi_device *", disk.queue.queuedata)
+        print("sdev", hex(s.value_()), int(s.id), int(s.lun), s.vendor.string_().decode())
+"#,
+    );
+    let s = open("live.elf");
+    let mut sdevs = 0;
+    for l in d.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        match f.first().copied() {
+            Some("dm_table") => {
+                let text = run(&s, "whatis struct dm_table");
+                assert!(text.contains(&format!("SIZE: {}", f[1])), "{text}");
+                for m in f[2].split(',') {
+                    assert!(
+                        text.contains(&format!(" {m};"))
+                            || text.contains(&format!("*{m};"))
+                            || text.contains(&format!(" {m}["))
+                            || text.contains(&format!("*{m}["))
+                            || text.contains(&format!(" {m} :"))
+                            || text.contains(&format!("(*{m})")),
+                        "member {m} missing:\n{text}"
+                    );
+                }
+            }
+            Some("minor_idr") => {
+                assert_eq!(
+                    run(&s, "whatis _minor_idr").trim(),
+                    "struct idr _minor_idr;"
+                );
+                let text = run(&s, "p _minor_idr");
+                assert!(text.starts_with("_minor_idr = $"), "{text}");
+                assert!(text.contains(&format!("xa_head = {}", f[1])), "{text}");
+                assert!(text.contains(&format!("idr_next = {}", f[2])), "{text}");
+            }
+            Some("sdev") => {
+                sdevs += 1;
+                let text = run(&s, &format!("p *(struct scsi_device *){}", f[1]));
+                assert!(text.contains(&format!("\n  id = {},", f[2])), "{text}");
+                assert!(text.contains(&format!("\n  lun = {},", f[3])), "{text}");
+                assert!(
+                    text.contains(&format!("\"{}", f[4])),
+                    "vendor {}: {text}",
+                    f[4]
+                );
+                let id = run(&s, &format!("p ((struct scsi_device *){})->id", f[1]));
+                assert!(id.trim().ends_with(&format!("= {}", f[2])), "{id}");
+            }
+            _ => {}
+        }
+    }
+    assert!(sdevs >= 1, "drgn found no SCSI disk:\n{d}");
+    assert!(run(&s, "whatis scsi_device").contains("struct scsi_device {"));
+}

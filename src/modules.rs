@@ -8,7 +8,7 @@
 //! Must not import `commands`, `script` or `repl`.
 
 use crate::addr::Kva;
-use crate::debuginfo::{LineFrame, LineTable, TypeId, TypeIndex, Vmlinux};
+use crate::debuginfo::{objfile, LineFrame, LineTable, TypeId, TypeIndex};
 use crate::error::{Error, Result};
 use crate::memory::{MemoryReader, ReadExt};
 use crate::session::Session;
@@ -200,6 +200,8 @@ pub struct ModuleTable {
     extra_dirs: Mutex<Vec<PathBuf>>,
     file_index: Mutex<Option<HashMap<String, PathBuf>>>,
     warned: Mutex<Vec<String>>,
+    /// Module name → GNU build-id (hex) read from its in-memory `.note.gnu.build-id`.
+    build_ids: HashMap<String, String>,
 }
 
 /// Normalized module name: `-` and `_` are the same (`dm-mod.ko` is `dm_mod`).
@@ -207,10 +209,11 @@ pub fn normalize_name(n: &str) -> String {
     n.replace('-', "_")
 }
 
-/// The file-name stem a `.ko` file gives its module (`dm-mod.ko.debug` → `dm_mod`), or `None`
+/// The file-name stem a module file gives its module (`dm-mod.ko.debug`, `dm-mod.ko.xz` →
+/// `dm_mod`), or `None`
 /// when the file is not a module object.
 fn module_stem(file: &str) -> Option<String> {
-    for ext in [".ko.debug", ".ko"] {
+    for ext in [".ko.debug", ".ko", ".ko.xz", ".ko.zst", ".ko.gz"] {
         if let Some(stem) = file.strip_suffix(ext) {
             return Some(normalize_name(stem));
         }
@@ -227,7 +230,15 @@ pub fn default_debug_dirs(release: &str) -> Vec<PathBuf> {
     ]
 }
 
-/// Adds every `.ko`/`.ko.debug` file under `dir` to `map` (first found wins), to a depth of 12.
+/// The `.build-id` folders searched for a module's build-id: one under each added
+/// directory, then the system's.
+fn build_id_roots(extra: &[PathBuf]) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = extra.iter().map(|d| d.join(".build-id")).collect();
+    v.push(PathBuf::from("/usr/lib/debug/.build-id"));
+    v
+}
+
+/// Adds every module file (`.ko`, `.ko.debug`, `.ko.xz`, `.ko.zst`, `.ko.gz`) under `dir` to `map` (first found wins), to a depth of 12.
 fn index_dir(dir: &Path, map: &mut HashMap<String, PathBuf>, depth: usize) {
     if depth > 12 {
         return;
@@ -291,8 +302,29 @@ impl ModuleTable {
         v
     }
 
-    /// The debuginfo file found for module `name`, without loading it.
+    /// The GNU build-id (hex) of loaded module `name`, from its in-memory note.
+    pub fn build_id(&self, name: &str) -> Option<&str> {
+        self.build_ids
+            .get(&self.find(name)?.name)
+            .map(String::as_str)
+    }
+
+    /// The debuginfo file found for module `name`, without loading it: by its build-id
+    /// (`.build-id/xx/rest.debug` under each added directory, then under
+    /// `/usr/lib/debug/.build-id`), else by file name in [`ModuleTable::debug_dirs`] order.
     pub fn find_debug_file(&self, release: &str, name: &str) -> Option<PathBuf> {
+        if let Some(id) = self.build_id(name) {
+            let extra = self
+                .extra_dirs
+                .lock()
+                .map(|d| d.clone())
+                .unwrap_or_default();
+            for root in build_id_roots(&extra) {
+                if let Some(p) = objfile::build_id_path(&root, id).filter(|p| p.is_file()) {
+                    return Some(p);
+                }
+            }
+        }
         let mut guard = self.file_index.lock().ok()?;
         if guard.is_none() {
             let mut map = HashMap::new();
@@ -442,11 +474,11 @@ impl ModuleTable {
     }
 }
 
-/// Opens a module's `.ko` and builds (or loads from the cache) its type index.
-fn open_debug(name: &str, path: &Path) -> Result<Arc<ModuleDebug>> {
-    let elf = Vmlinux::open(path)?;
-    let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = elf.bytes();
-    let types = match elf.build_id_hex() {
+/// Opens a module's `.ko` (decompressing a `.ko.xz`/`.ko.zst`/`.ko.gz`) and builds (or
+/// loads from the cache) its type index.
+pub(crate) fn open_debug(name: &str, path: &Path) -> Result<Arc<ModuleDebug>> {
+    let bytes = objfile::read_object(path)?;
+    let types = match objfile::build_id_hex((*bytes).as_ref()) {
         Some(id) => {
             TypeIndex::load_or_build(bytes.clone(), &id, &crate::session::cache_dir(), None)
         }
@@ -484,13 +516,31 @@ pub fn read_modules(s: &Session) -> Result<ModuleTable> {
     for node in w.items {
         let addr = node.wrapping_sub(list_off);
         match read_module(s, ty, addr) {
-            Ok(m) => table.modules.push(m),
+            Ok(m) => {
+                if let Some(id) = module_build_id(s, &m) {
+                    table.build_ids.insert(m.name.clone(), id);
+                }
+                table.modules.push(m)
+            }
             Err(e) => table
                 .warnings
                 .push(format!("struct module at {addr:#x}: {e}")),
         }
     }
     Ok(table)
+}
+
+/// A module's build-id from its in-memory `.note.gnu.build-id` section (placed by the
+/// loader like any allocated section, its address in `mod->sect_attrs`).
+fn module_build_id(s: &Session, m: &ModuleInfo) -> Option<String> {
+    let (_, addr) = m.sections.iter().find(|(n, _)| n == ".note.gnu.build-id")?;
+    // A GNU build-id note is 16 bytes of header and name plus a 20-byte (SHA-1) or at most
+    // 64-byte descriptor.
+    let notes = s
+        .read_vec(Kva(*addr), 96)
+        .or_else(|_| s.read_vec(Kva(*addr), 36))
+        .ok()?;
+    objfile::note_build_id(&notes)
 }
 
 /// Reads one `struct module`.
@@ -823,5 +873,85 @@ impl Session {
         let rel = self.release_cached();
         let (d, t) = self.modules().ok()?.find_type(&rel, name)?;
         Some((ModuleTarget::new(self, d), t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    const MOD_C: &str = "struct rkd_probe { long a; int b[3]; struct rkd_probe *next; };\n\
+                         struct rkd_probe rkd_probe_var;\n";
+
+    /// Builds a module-like relocatable ELF with DWARF (`gcc -g -c`), named `NAME.ko`.
+    fn build_ko(dir: &Path, name: &str) -> PathBuf {
+        std::fs::create_dir_all(dir).expect("temp dir");
+        let src = dir.join(format!("{name}.c"));
+        std::fs::write(&src, MOD_C).expect("write source");
+        let ko = dir.join(format!("{name}.ko"));
+        let st = Command::new("gcc")
+            .args(["-g", "-c", "-o"])
+            .arg(&ko)
+            .arg(&src)
+            .status()
+            .expect("gcc must be installed");
+        assert!(st.success(), "gcc failed");
+        ko
+    }
+
+    /// Compresses `ko` with `tool` (`xz`, `zstd`, `gzip`), leaving only the compressed file.
+    fn compress(ko: &Path, tool: &str, ext: &str) -> PathBuf {
+        let st = Command::new(tool)
+            .args(["-q", "-f"])
+            .arg(ko)
+            .status()
+            .unwrap_or_else(|e| panic!("{tool} must be installed: {e}"));
+        assert!(st.success(), "{tool} failed");
+        let out = PathBuf::from(format!("{}.{ext}", ko.display()));
+        let _ = std::fs::remove_file(ko);
+        assert!(out.is_file(), "{} missing", out.display());
+        out
+    }
+
+    #[test]
+    fn compressed_modules_are_read_and_indexed() {
+        let dir = std::env::temp_dir().join(format!("rkdump-koz-{}", std::process::id()));
+        for (tool, ext) in [("xz", "xz"), ("zstd", "zst"), ("gzip", "gz")] {
+            let name = format!("rkd-probe-{ext}");
+            let ko = build_ko(&dir, &name);
+            let plain = open_debug("rkd_probe", &ko).expect("plain .ko");
+            let want = plain
+                .types
+                .size_of(plain.types.find_type("struct rkd_probe").expect("type"))
+                .expect("size");
+            let z = compress(&ko, tool, ext);
+            let d = open_debug("rkd_probe", &z).unwrap_or_else(|e| panic!("{ext}: {e}"));
+            let ty = d
+                .types
+                .find_type("struct rkd_probe")
+                .expect("type in .ko.{ext}");
+            assert_eq!(d.types.size_of(ty).expect("size"), want);
+            assert_eq!(want, 32);
+            let members: Vec<String> = d
+                .types
+                .members(ty)
+                .expect("members")
+                .into_iter()
+                .filter_map(|m| m.name)
+                .collect();
+            assert_eq!(members, ["a", "b", "next"]);
+            assert!(d.types.global("rkd_probe_var").is_some());
+            // The directory index names the module by its stem.
+            let mut map = HashMap::new();
+            index_dir(&dir, &mut map, 0);
+            assert_eq!(map.get(&normalize_name(&name)), Some(&z));
+        }
+        // Corrupt compressed data is an error naming the file, not a panic.
+        let bad = dir.join("bad.ko.xz");
+        std::fs::write(&bad, b"\xfd7zXZ\0garbage").expect("write");
+        let e = open_debug("bad", &bad).expect_err("corrupt xz");
+        assert!(e.to_string().contains("bad.ko.xz"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -445,3 +445,49 @@ for disk in for_each_disk(prog):
     assert!(sdevs >= 1, "drgn found no SCSI disk:\n{d}");
     assert!(run(&s, "whatis scsi_device").contains("struct scsi_device {"));
 }
+
+/// Each module's build-id is read from its in-memory `.note.gnu.build-id`; it equals the
+/// build-id of the module's debuginfo file, and a `.build-id/xx/rest.debug` link under an
+/// added directory is found by it (before any file found by name).
+#[test]
+fn module_build_ids_find_debuginfo_by_build_id() {
+    let s = open("live.elf");
+    let rel = s.release_cached();
+    let table = s.modules().expect("module list");
+    let id = table
+        .build_id("dm_mod")
+        .expect("dm_mod build-id from memory");
+    let by_name = table
+        .find_debug_file(&rel, "dm_mod")
+        .expect("dm-mod.ko debuginfo");
+    let out = Command::new("readelf")
+        .arg("-n")
+        .arg(&by_name)
+        .output()
+        .expect("readelf");
+    let notes = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        notes.contains(&format!("Build ID: {id}")),
+        "{id} not in:\n{notes}"
+    );
+    let n = table
+        .modules
+        .iter()
+        .filter(|m| table.build_id(&m.name).is_some())
+        .count();
+    assert_eq!(n, table.modules.len(), "every module has a build-id");
+
+    let dir = std::env::temp_dir().join(format!("rkdump-buildid-{}", std::process::id()));
+    let link = dir.join(".build-id").join(&id[..2]);
+    std::fs::create_dir_all(&link).expect("mkdir");
+    let file = link.join(format!("{}.debug", &id[2..]));
+    std::fs::copy(&by_name, &file).expect("copy");
+    table.add_debug_dir(&dir);
+    assert_eq!(table.find_debug_file(&rel, "dm_mod"), Some(file.clone()));
+    let d = table
+        .load_debuginfo(&rel, "dm_mod", None)
+        .expect("load by build-id");
+    assert_eq!(d.path, file);
+    assert!(d.types.find_type("struct dm_table").is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}

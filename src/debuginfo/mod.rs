@@ -12,6 +12,7 @@ use thiserror::Error;
 mod cache;
 pub mod dwarf_index;
 pub mod lines;
+pub mod objfile;
 mod reader;
 pub mod symbols;
 pub mod types;

@@ -164,6 +164,10 @@ fn print_trace(
             print_regs(session, ex, out, "    ")?;
             if !ex.regs.user_mode() && i + 1 < frames.len() {
                 skip_next = true;
+                // The interrupted function (`[exception RIP: …]`) has its line too.
+                if let Some(next) = frames.get(i + 1).filter(|_| style.lines) {
+                    print_source_lines(session, next, out)?;
+                }
             }
         }
         if style.frame_data {

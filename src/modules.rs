@@ -8,7 +8,7 @@
 //! Must not import `commands`, `script` or `repl`.
 
 use crate::addr::Kva;
-use crate::debuginfo::{TypeId, TypeIndex, Vmlinux};
+use crate::debuginfo::{objfile, LineFrame, LineTable, TypeId, TypeIndex};
 use crate::error::{Error, Result};
 use crate::memory::{MemoryReader, ReadExt};
 use crate::session::Session;
@@ -16,7 +16,7 @@ use crate::stack::{ResolvedSymbol, SymbolResolver};
 use crate::value::{walk, PathCache, Target, Value, ValueError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Most modules walked before the list is declared looping.
 const MAX_MODULES: usize = 65536;
@@ -150,6 +150,26 @@ pub struct ModuleDebug {
     pub path: PathBuf,
     /// Its DWARF type index (globals section-relative; see [`ModuleTable::global`]).
     pub types: TypeIndex,
+    /// The file's bytes (decompressed when it was a `.ko.xz`/`.ko.zst`).
+    bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    /// Its line table, relocated to the module's runtime sections on first use.
+    lines: OnceLock<std::result::Result<Arc<LineTable>, String>>,
+}
+
+impl ModuleDebug {
+    /// The module's source-line table, its sections placed where `m` was loaded.
+    pub fn lines(&self, m: &ModuleInfo) -> Result<Arc<LineTable>> {
+        self.lines
+            .get_or_init(|| {
+                let place =
+                    |name: &str| m.sections.iter().find(|(n, _)| n == name).map(|&(_, a)| a);
+                LineTable::with_placement(Arc::clone(&self.bytes), &place)
+                    .map(Arc::new)
+                    .map_err(|e| format!("{}: {e}", self.path.display()))
+            })
+            .clone()
+            .map_err(Error::Kernel)
+    }
 }
 
 impl std::fmt::Debug for ModuleDebug {
@@ -180,6 +200,8 @@ pub struct ModuleTable {
     extra_dirs: Mutex<Vec<PathBuf>>,
     file_index: Mutex<Option<HashMap<String, PathBuf>>>,
     warned: Mutex<Vec<String>>,
+    /// Module name → GNU build-id (hex) read from its in-memory `.note.gnu.build-id`.
+    build_ids: HashMap<String, String>,
 }
 
 /// Normalized module name: `-` and `_` are the same (`dm-mod.ko` is `dm_mod`).
@@ -187,10 +209,11 @@ pub fn normalize_name(n: &str) -> String {
     n.replace('-', "_")
 }
 
-/// The file-name stem a `.ko` file gives its module (`dm-mod.ko.debug` → `dm_mod`), or `None`
+/// The file-name stem a module file gives its module (`dm-mod.ko.debug`, `dm-mod.ko.xz` →
+/// `dm_mod`), or `None`
 /// when the file is not a module object.
 fn module_stem(file: &str) -> Option<String> {
-    for ext in [".ko.debug", ".ko"] {
+    for ext in [".ko.debug", ".ko", ".ko.xz", ".ko.zst", ".ko.gz"] {
         if let Some(stem) = file.strip_suffix(ext) {
             return Some(normalize_name(stem));
         }
@@ -207,7 +230,15 @@ pub fn default_debug_dirs(release: &str) -> Vec<PathBuf> {
     ]
 }
 
-/// Adds every `.ko`/`.ko.debug` file under `dir` to `map` (first found wins), to a depth of 12.
+/// The `.build-id` folders searched for a module's build-id: one under each added
+/// directory, then the system's.
+fn build_id_roots(extra: &[PathBuf]) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = extra.iter().map(|d| d.join(".build-id")).collect();
+    v.push(PathBuf::from("/usr/lib/debug/.build-id"));
+    v
+}
+
+/// Adds every module file (`.ko`, `.ko.debug`, `.ko.xz`, `.ko.zst`, `.ko.gz`) under `dir` to `map` (first found wins), to a depth of 12.
 fn index_dir(dir: &Path, map: &mut HashMap<String, PathBuf>, depth: usize) {
     if depth > 12 {
         return;
@@ -271,8 +302,29 @@ impl ModuleTable {
         v
     }
 
-    /// The debuginfo file found for module `name`, without loading it.
+    /// The GNU build-id (hex) of loaded module `name`, from its in-memory note.
+    pub fn build_id(&self, name: &str) -> Option<&str> {
+        self.build_ids
+            .get(&self.find(name)?.name)
+            .map(String::as_str)
+    }
+
+    /// The debuginfo file found for module `name`, without loading it: by its build-id
+    /// (`.build-id/xx/rest.debug` under each added directory, then under
+    /// `/usr/lib/debug/.build-id`), else by file name in [`ModuleTable::debug_dirs`] order.
     pub fn find_debug_file(&self, release: &str, name: &str) -> Option<PathBuf> {
+        if let Some(id) = self.build_id(name) {
+            let extra = self
+                .extra_dirs
+                .lock()
+                .map(|d| d.clone())
+                .unwrap_or_default();
+            for root in build_id_roots(&extra) {
+                if let Some(p) = objfile::build_id_path(&root, id).filter(|p| p.is_file()) {
+                    return Some(p);
+                }
+            }
+        }
         let mut guard = self.file_index.lock().ok()?;
         if guard.is_none() {
             let mut map = HashMap::new();
@@ -422,19 +474,23 @@ impl ModuleTable {
     }
 }
 
-/// Opens a module's `.ko` and builds (or loads from the cache) its type index.
-fn open_debug(name: &str, path: &Path) -> Result<Arc<ModuleDebug>> {
-    let elf = Vmlinux::open(path)?;
-    let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = elf.bytes();
-    let types = match elf.build_id_hex() {
-        Some(id) => TypeIndex::load_or_build(bytes, &id, &crate::session::cache_dir(), None),
-        None => TypeIndex::build(bytes, None),
+/// Opens a module's `.ko` (decompressing a `.ko.xz`/`.ko.zst`/`.ko.gz`) and builds (or
+/// loads from the cache) its type index.
+pub(crate) fn open_debug(name: &str, path: &Path) -> Result<Arc<ModuleDebug>> {
+    let bytes = objfile::read_object(path)?;
+    let types = match objfile::build_id_hex((*bytes).as_ref()) {
+        Some(id) => {
+            TypeIndex::load_or_build(bytes.clone(), &id, &crate::session::cache_dir(), None)
+        }
+        None => TypeIndex::build(bytes.clone(), None),
     }
     .map_err(|e| Error::Kernel(format!("{}: {e}", path.display())))?;
     Ok(Arc::new(ModuleDebug {
         module: name.to_string(),
         path: path.to_path_buf(),
         types,
+        bytes,
+        lines: OnceLock::new(),
     }))
 }
 
@@ -460,13 +516,31 @@ pub fn read_modules(s: &Session) -> Result<ModuleTable> {
     for node in w.items {
         let addr = node.wrapping_sub(list_off);
         match read_module(s, ty, addr) {
-            Ok(m) => table.modules.push(m),
+            Ok(m) => {
+                if let Some(id) = module_build_id(s, &m) {
+                    table.build_ids.insert(m.name.clone(), id);
+                }
+                table.modules.push(m)
+            }
             Err(e) => table
                 .warnings
                 .push(format!("struct module at {addr:#x}: {e}")),
         }
     }
     Ok(table)
+}
+
+/// A module's build-id from its in-memory `.note.gnu.build-id` section (placed by the
+/// loader like any allocated section, its address in `mod->sect_attrs`).
+fn module_build_id(s: &Session, m: &ModuleInfo) -> Option<String> {
+    let (_, addr) = m.sections.iter().find(|(n, _)| n == ".note.gnu.build-id")?;
+    // A GNU build-id note is 16 bytes of header and name plus a 20-byte (SHA-1) or at most
+    // 64-byte descriptor.
+    let notes = s
+        .read_vec(Kva(*addr), 96)
+        .or_else(|_| s.read_vec(Kva(*addr), 36))
+        .ok()?;
+    objfile::note_build_id(&notes)
 }
 
 /// Reads one `struct module`.
@@ -728,10 +802,156 @@ impl Session {
         self.modules().ok()?.debuginfo(&rel, name)
     }
 
+    /// The vmlinux's source-line table (link-time addresses), made on first use.
+    pub fn line_table(&self) -> Result<&LineTable> {
+        self.lines
+            .get_or_init(|| LineTable::new(self.vmlinux().bytes()).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Error::Kernel(e.clone()))
+    }
+
+    /// The source position of runtime code address `addr` with its inline chain, innermost
+    /// first (see [`LineTable::lookup`]): from the vmlinux, or from the debuginfo of the
+    /// module that holds the address. Empty when nothing covers it; an error when the
+    /// module has no debuginfo (the reason as [`ModuleTable::debuginfo_problem`] gives it).
+    /// Code without a function DIE (assembly such as `entry_SYSCALL_64`) takes the name of
+    /// the ELF symbol that holds it.
+    pub fn source_lines(&self, addr: u64) -> Result<Vec<LineFrame>> {
+        let mut chain = match self.modules().ok().and_then(|t| t.containing(addr)) {
+            Some(m) => {
+                let d = self.module_debuginfo(&m.name).ok_or_else(|| {
+                    Error::Kernel(format!("{}: no debuginfo for source lines", m.name))
+                })?;
+                d.lines(m)?.lookup(addr)?
+            }
+            None => {
+                let link = addr.wrapping_sub(self.kaslr_offset());
+                self.line_table()?.lookup(link)?
+            }
+        };
+        if let Some(outer) = chain.last_mut().filter(|f| f.function.is_none()) {
+            outer.function = ModuleAwareSymbols(self).resolve(addr).map(|s| s.name);
+        }
+        Ok(chain)
+    }
+
+    /// A target for evaluating `expr` with a module's types and globals: the module that has
+    /// the first `struct`/`union`/`enum` type the expression names and the vmlinux lacks,
+    /// else the module with the first global the expression names that the vmlinux lacks.
+    /// `None` when the expression needs no module.
+    pub fn module_target_for_expr(&self, expr: &str) -> Option<ModuleTarget<'_>> {
+        let tagged =
+            regex_lite::Regex::new(r"\b(struct|union|enum)\s+([A-Za-z_][A-Za-z0-9_]*)").ok()?;
+        for c in tagged.captures_iter(expr) {
+            let name = format!("{} {}", &c[1], &c[2]);
+            if self.find_type(&name).is_err() {
+                if let Some((t, _)) = self.module_type(&name) {
+                    return Some(t);
+                }
+            }
+        }
+        let ident = regex_lite::Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").ok()?;
+        let rel = self.release_cached();
+        let table = self.modules().ok()?;
+        for m in ident.find_iter(expr) {
+            let before = expr[..m.start()].trim_end();
+            if before.ends_with('.')
+                || before.ends_with("->")
+                || self.symbol_addr(m.as_str()).is_some()
+            {
+                continue;
+            }
+            if let Some((_, d, _)) = table.global(&rel, m.as_str()) {
+                return Some(ModuleTarget::new(self, d));
+            }
+        }
+        None
+    }
+
     /// A module type by C name (`struct dm_table`), with a target to read values of it.
     pub fn module_type(&self, name: &str) -> Option<(ModuleTarget<'_>, TypeId)> {
         let rel = self.release_cached();
         let (d, t) = self.modules().ok()?.find_type(&rel, name)?;
         Some((ModuleTarget::new(self, d), t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    const MOD_C: &str = "struct rkd_probe { long a; int b[3]; struct rkd_probe *next; };\n\
+                         struct rkd_probe rkd_probe_var;\n";
+
+    /// Builds a module-like relocatable ELF with DWARF (`gcc -g -c`), named `NAME.ko`.
+    fn build_ko(dir: &Path, name: &str) -> PathBuf {
+        std::fs::create_dir_all(dir).expect("temp dir");
+        let src = dir.join(format!("{name}.c"));
+        std::fs::write(&src, MOD_C).expect("write source");
+        let ko = dir.join(format!("{name}.ko"));
+        let st = Command::new("gcc")
+            .args(["-g", "-c", "-o"])
+            .arg(&ko)
+            .arg(&src)
+            .status()
+            .expect("gcc must be installed");
+        assert!(st.success(), "gcc failed");
+        ko
+    }
+
+    /// Compresses `ko` with `tool` (`xz`, `zstd`, `gzip`), leaving only the compressed file.
+    fn compress(ko: &Path, tool: &str, ext: &str) -> PathBuf {
+        let st = Command::new(tool)
+            .args(["-q", "-f"])
+            .arg(ko)
+            .status()
+            .unwrap_or_else(|e| panic!("{tool} must be installed: {e}"));
+        assert!(st.success(), "{tool} failed");
+        let out = PathBuf::from(format!("{}.{ext}", ko.display()));
+        let _ = std::fs::remove_file(ko);
+        assert!(out.is_file(), "{} missing", out.display());
+        out
+    }
+
+    #[test]
+    fn compressed_modules_are_read_and_indexed() {
+        let dir = std::env::temp_dir().join(format!("rkdump-koz-{}", std::process::id()));
+        for (tool, ext) in [("xz", "xz"), ("zstd", "zst"), ("gzip", "gz")] {
+            let name = format!("rkd-probe-{ext}");
+            let ko = build_ko(&dir, &name);
+            let plain = open_debug("rkd_probe", &ko).expect("plain .ko");
+            let want = plain
+                .types
+                .size_of(plain.types.find_type("struct rkd_probe").expect("type"))
+                .expect("size");
+            let z = compress(&ko, tool, ext);
+            let d = open_debug("rkd_probe", &z).unwrap_or_else(|e| panic!("{ext}: {e}"));
+            let ty = d
+                .types
+                .find_type("struct rkd_probe")
+                .expect("type in .ko.{ext}");
+            assert_eq!(d.types.size_of(ty).expect("size"), want);
+            assert_eq!(want, 32);
+            let members: Vec<String> = d
+                .types
+                .members(ty)
+                .expect("members")
+                .into_iter()
+                .filter_map(|m| m.name)
+                .collect();
+            assert_eq!(members, ["a", "b", "next"]);
+            assert!(d.types.global("rkd_probe_var").is_some());
+            // The directory index names the module by its stem.
+            let mut map = HashMap::new();
+            index_dir(&dir, &mut map, 0);
+            assert_eq!(map.get(&normalize_name(&name)), Some(&z));
+        }
+        // Corrupt compressed data is an error naming the file, not a panic.
+        let bad = dir.join("bad.ko.xz");
+        std::fs::write(&bad, b"\xfd7zXZ\0garbage").expect("write");
+        let e = open_debug("bad", &bad).expect_err("corrupt xz");
+        assert!(e.to_string().contains("bad.ko.xz"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

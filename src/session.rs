@@ -32,6 +32,8 @@ pub struct Session {
     pub(crate) module_table: OnceLock<std::result::Result<crate::modules::ModuleTable, String>>,
     /// `init_uts_ns.name.release`, read on first use.
     pub(crate) release: OnceLock<String>,
+    /// The vmlinux's source-line table, made on first use (see `modules.rs`).
+    pub(crate) lines: OnceLock<std::result::Result<crate::debuginfo::LineTable, String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -133,6 +135,7 @@ impl Session {
             paths: crate::value::PathCache::new(),
             module_table: OnceLock::new(),
             release: OnceLock::new(),
+            lines: OnceLock::new(),
         };
         let slide = s.kaslr_offset();
         check_match(

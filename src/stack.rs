@@ -92,9 +92,22 @@ pub struct Frame {
     pub exception: Option<ExceptionFrame>,
     /// The stack `sp` lies on.
     pub stack: StackKind,
+    /// Whether `pc` is an interrupted instruction (the first frame of a CPU's saved state,
+    /// the frame after an exception) rather than a return address.
+    pub exact_pc: bool,
 }
 
 impl Frame {
+    /// The address to look symbols and source lines up at: `pc` for an interrupted
+    /// instruction, `pc - 1` (inside the call) for a return address.
+    pub fn lookup_pc(&self) -> u64 {
+        if self.exact_pc {
+            self.pc
+        } else {
+            self.pc.wrapping_sub(1)
+        }
+    }
+
     /// `name+0xoff` or the bare hex address.
     pub fn sym_off(&self) -> String {
         match &self.symbol {
@@ -146,6 +159,7 @@ impl StackTrace {
                     symbol: sym.map(|s| s.name),
                     exception: f.exception,
                     stack,
+                    exact_pc: f.signal,
                 }
             })
             .collect();

@@ -476,3 +476,119 @@ fn foreach_runs_files_and_net() {
         "one entry per socket line:\n{block}"
     );
 }
+
+/// `whatis` and `p` fall back to module debuginfo for module types and globals, and agree
+/// with drgn on the same dump: `struct dm_table` (dm_mod), `_minor_idr` (a dm_mod static),
+/// and a `struct scsi_device` (scsi_mod) found through each SCSI disk's request queue.
+#[test]
+fn whatis_and_p_read_module_types_and_globals_like_drgn() {
+    let d = drgn(
+        "live.elf",
+        r#"
+import drgn
+from drgn.helpers.linux.block import for_each_disk
+t = prog.type("struct dm_table")
+print("dm_table", t.size, ",".join(m.name for m in t.members))
+m = prog["_minor_idr"]
+print("minor_idr", hex(m.idr_rt.xa_head.value_()), int(m.idr_next))
+for disk in for_each_disk(prog):
+    if disk.disk_name.string_().decode().startswith("sd"):
+        s = drgn.cast("struct scsi_device *", disk.queue.queuedata)
+        print("sdev", hex(s.value_()), int(s.id), int(s.lun), s.vendor.string_().decode())
+"#,
+    );
+    let s = open("live.elf");
+    let mut sdevs = 0;
+    for l in d.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        match f.first().copied() {
+            Some("dm_table") => {
+                let text = run(&s, "whatis struct dm_table");
+                assert!(text.contains(&format!("SIZE: {}", f[1])), "{text}");
+                for m in f[2].split(',') {
+                    assert!(
+                        text.contains(&format!(" {m};"))
+                            || text.contains(&format!("*{m};"))
+                            || text.contains(&format!(" {m}["))
+                            || text.contains(&format!("*{m}["))
+                            || text.contains(&format!(" {m} :"))
+                            || text.contains(&format!("(*{m})")),
+                        "member {m} missing:\n{text}"
+                    );
+                }
+            }
+            Some("minor_idr") => {
+                assert_eq!(
+                    run(&s, "whatis _minor_idr").trim(),
+                    "struct idr _minor_idr;"
+                );
+                let text = run(&s, "p _minor_idr");
+                assert!(text.starts_with("_minor_idr = $"), "{text}");
+                assert!(text.contains(&format!("xa_head = {}", f[1])), "{text}");
+                assert!(text.contains(&format!("idr_next = {}", f[2])), "{text}");
+            }
+            Some("sdev") => {
+                sdevs += 1;
+                let text = run(&s, &format!("p *(struct scsi_device *){}", f[1]));
+                assert!(text.contains(&format!("\n  id = {},", f[2])), "{text}");
+                assert!(text.contains(&format!("\n  lun = {},", f[3])), "{text}");
+                assert!(
+                    text.contains(&format!("\"{}", f[4])),
+                    "vendor {}: {text}",
+                    f[4]
+                );
+                let id = run(&s, &format!("p ((struct scsi_device *){})->id", f[1]));
+                assert!(id.trim().ends_with(&format!("= {}", f[2])), "{id}");
+            }
+            _ => {}
+        }
+    }
+    assert!(sdevs >= 1, "drgn found no SCSI disk:\n{d}");
+    assert!(run(&s, "whatis scsi_device").contains("struct scsi_device {"));
+}
+
+/// Each module's build-id is read from its in-memory `.note.gnu.build-id`; it equals the
+/// build-id of the module's debuginfo file, and a `.build-id/xx/rest.debug` link under an
+/// added directory is found by it (before any file found by name).
+#[test]
+fn module_build_ids_find_debuginfo_by_build_id() {
+    let s = open("live.elf");
+    let rel = s.release_cached();
+    let table = s.modules().expect("module list");
+    let id = table
+        .build_id("dm_mod")
+        .expect("dm_mod build-id from memory");
+    let by_name = table
+        .find_debug_file(&rel, "dm_mod")
+        .expect("dm-mod.ko debuginfo");
+    let out = Command::new("readelf")
+        .arg("-n")
+        .arg(&by_name)
+        .output()
+        .expect("readelf");
+    let notes = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        notes.contains(&format!("Build ID: {id}")),
+        "{id} not in:\n{notes}"
+    );
+    let n = table
+        .modules
+        .iter()
+        .filter(|m| table.build_id(&m.name).is_some())
+        .count();
+    assert_eq!(n, table.modules.len(), "every module has a build-id");
+
+    let dir = std::env::temp_dir().join(format!("rkdump-buildid-{}", std::process::id()));
+    let link = dir.join(".build-id").join(&id[..2]);
+    std::fs::create_dir_all(&link).expect("mkdir");
+    let file = link.join(format!("{}.debug", &id[2..]));
+    std::fs::copy(&by_name, &file).expect("copy");
+    table.add_debug_dir(&dir);
+    assert_eq!(table.find_debug_file(&rel, "dm_mod"), Some(file.clone()));
+    let d = table
+        .load_debuginfo(&rel, "dm_mod", None)
+        .expect("load by build-id");
+    assert_eq!(d.path, file);
+    assert!(d.types.find_type("struct dm_table").is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -325,3 +325,28 @@ fn cmd_takes_the_arguments_in_its_name() {
         "#);
     assert_eq!(r.as_deref(), Ok("schedule true caught"));
 }
+
+#[test]
+fn stack_frames_and_addresses_carry_source_lines() {
+    // A D-state dd task waits in submit_bio_wait (block/bio.c); __schedule inlines
+    // context_switch.
+    let (r, _) = run(r#"
+        let out = "";
+        for t in for_each_task() {
+            if task_state(t) == "UN" && t.comm == "dd" {
+                for f in stack_trace(t, true) {
+                    if f.func == "submit_bio_wait" { out += `${f.file}:${f.line > 0};`; }
+                    if f.func == "__schedule" { out += f.inlined[0].func + ";"; }
+                }
+                break;
+            }
+        }
+        let l = addr_to_line(sym_addr("schedule"));
+        out += `${l.func}:${l.file.ends_with("kernel/sched/core.c")}`;
+        out
+        "#);
+    let r = r.expect("script runs");
+    assert!(r.contains("block/bio.c:true;"), "{r}");
+    assert!(r.contains("context_switch;"), "{r}");
+    assert!(r.ends_with("schedule:true"), "{r}");
+}

@@ -16,7 +16,7 @@ use std::io::Write;
 pub struct Bt;
 
 const USAGE: &str = "\
-bt [-a | -p | -c CPU | PID | TASK]... [-f] [-s] [-x] [-t | -T] [-e] [-r]
+bt [-a | -p | -c CPU | PID | TASK]... [-f] [-l] [-s] [-x] [-t | -T] [-e] [-r]
   (no argument)  the panic task, else the task running on CPU 0
   PID | TASK     the task with this PID or task_struct address
   -a             the active task of every CPU
@@ -29,7 +29,7 @@ bt [-a | -p | -c CPU | PID | TASK]... [-f] [-s] [-x] [-t | -T] [-e] [-r]
   -T             text symbols found on the whole stack
   -e             search the stack for exception frames (struct pt_regs)
   -r             the raw stack, two words a line, symbols shown
-  (-l, file and line, is not available yet)";
+  -l             the source file and line of each frame, inlined callers included";
 
 /// `bt`'s one-letter options.
 const BT_FLAGS: &str = "apfsxtTerl";
@@ -111,6 +111,7 @@ struct Style {
     frame_data: bool,
     sym_off: bool,
     hex: bool,
+    lines: bool,
 }
 
 /// Prints one task's trace in crash's layout.
@@ -159,10 +160,17 @@ fn print_trace(
             f.sp, f.pc
         )?;
         n += 1;
+        if style.lines {
+            print_source_lines(session, f, out)?;
+        }
         if let Some(ex) = &f.exception {
             print_regs(session, ex, out, "    ")?;
             if !ex.regs.user_mode() && i + 1 < frames.len() {
                 skip_next = true;
+                // The interrupted function (`[exception RIP: …]`) has its line too.
+                if let Some(next) = frames.get(i + 1).filter(|_| style.lines) {
+                    print_source_lines(session, next, out)?;
+                }
             }
         }
         if style.frame_data {
@@ -193,6 +201,36 @@ fn print_trace(
     }
     for w in &trace.warnings {
         writeln!(out, "bt: WARNING: {w} (pid {})", t.pid)?;
+    }
+    Ok(())
+}
+
+/// `bt -l`: the frame's source position as crash prints it (`    FILE: LINE`), preceded by
+/// one `    [inlined] FUNC at FILE: LINE` line per inlined function that covers the address,
+/// innermost first. A module without debuginfo is reported once per session.
+fn print_source_lines(session: &Session, f: &Frame, out: &mut dyn Write) -> Result<()> {
+    let chain = match session.source_lines(f.lookup_pc()) {
+        Ok(c) => c,
+        Err(e) => {
+            let key = format!("bt -l: {e}");
+            if session.modules().is_ok_and(|t| t.warn_once(&key)) {
+                writeln!(out, "    ({e})")?;
+            }
+            return Ok(());
+        }
+    };
+    for lf in &chain {
+        let at = lf
+            .location
+            .as_ref()
+            .map(|l| format!("{}: {}", l.file, l.line))
+            .unwrap_or_else(|| "?".into());
+        if lf.inlined {
+            let func = lf.function.as_deref().unwrap_or("?");
+            writeln!(out, "    [inlined] {func} at {at}")?;
+        } else {
+            writeln!(out, "    {at}")?;
+        }
     }
     Ok(())
 }
@@ -463,11 +501,6 @@ impl Command for Bt {
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let o = Opts::parse("bt", args, BT_FLAGS, "c", &[])?;
-        if o.has("l") {
-            return Err(Error::Usage(
-                "bt: -l (file and line) is not available yet".into(),
-            ));
-        }
         let list = tasks::task_list(session)?;
         let sel = bt_selection(session, &o, &list)?;
         let orc = tasks::kernel_orc_ref(session)?;
@@ -475,6 +508,7 @@ impl Command for Bt {
             frame_data: o.has("f"),
             sym_off: o.has("s"),
             hex: o.has("x"),
+            lines: o.has("l"),
         };
         for (i, t) in sel.iter().enumerate() {
             if i > 0 {
@@ -586,6 +620,7 @@ mod tests {
                 partial: false,
             }),
             stack: StackKind::Task,
+            exact_pc: false,
         }
     }
 

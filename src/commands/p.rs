@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::session::Session;
 use crate::value::expr::{self, CpuSel, Expr};
 use crate::value::format::{format_top, FormatOptions};
-use crate::value::Value;
+use crate::value::{Target, Value};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,7 +39,12 @@ pub struct Evaluated {
 
 /// Evaluates `text` (a `sym:a` expression gives one result per CPU).
 pub fn evaluate(session: &Session, text: &str) -> Result<Vec<Evaluated>> {
-    let e = expr::parse(session, text)?;
+    evaluate_in(session, text)
+}
+
+/// Evaluates `text` with the types and globals of `k` (the vmlinux, or a module's).
+pub fn evaluate_in(k: &dyn Target, text: &str) -> Result<Vec<Evaluated>> {
+    let e = expr::parse(k, text)?;
     let label = |cpu: Option<usize>, v: &Value| match &e {
         Expr::Ident(n) if v.address().is_some() => Some(n.clone()),
         Expr::PerCpu(n, CpuSel::One(c)) => Some(format!("per_cpu({n}, {c})")),
@@ -47,10 +52,10 @@ pub fn evaluate(session: &Session, text: &str) -> Result<Vec<Evaluated>> {
         _ => None,
     };
     if expr::uses_all_cpus(&e) {
-        let n = session.per_cpu_offsets().len();
+        let n = k.cpu_offsets().len();
         (0..n)
             .map(|c| {
-                let value = expr::eval(session, &e, Some(c))?;
+                let value = expr::eval(k, &e, Some(c))?;
                 Ok(Evaluated {
                     label: label(Some(c), &value),
                     value,
@@ -58,7 +63,7 @@ pub fn evaluate(session: &Session, text: &str) -> Result<Vec<Evaluated>> {
             })
             .collect()
     } else {
-        let value = expr::eval(session, &e, None)?;
+        let value = expr::eval(k, &e, None)?;
         Ok(vec![Evaluated {
             label: label(None, &value),
             value,
@@ -91,8 +96,21 @@ impl Command for P {
             radix: radix(&o),
             ..FormatOptions::default()
         };
-        for r in evaluate(session, &text)? {
-            let body = format_top(session, &r.value, &opts)?;
+        // Not in the vmlinux: the expression's module types or globals (module debuginfo,
+        // loaded on first need).
+        let module;
+        let (target, results): (&dyn Target, _) = match evaluate(session, &text) {
+            Ok(r) => (session, r),
+            Err(e) => match session.module_target_for_expr(&text) {
+                Some(t) => {
+                    module = t;
+                    (&module, evaluate_in(&module, &text)?)
+                }
+                None => return Err(e),
+            },
+        };
+        for r in results {
+            let body = format_top(target, &r.value, &opts)?;
             let n = self.history.fetch_add(1, Ordering::Relaxed) + 1;
             match r.label {
                 Some(l) => writeln!(out, "{l} = ${n} = {body}")?,

@@ -38,6 +38,8 @@ pub fn split_pipeline(line: &str) -> Result<(String, Vec<Stage>)> {
                 cur.push(c);
             }
             (None, '|') => parts.push(('|', String::new())),
+            // `->` is a member access in an expression (`p ((struct x *)a)->m`).
+            (None, '>') if cur.ends_with('-') => cur.push(c),
             (None, '>') => {
                 if chars.peek() == Some(&'>') {
                     chars.next();
@@ -261,6 +263,9 @@ mod tests {
                 append: false
             }
         );
+        let (cmd, st) = split_pipeline("p ((struct x *)0x10)->next->prev > o.txt").unwrap();
+        assert_eq!(cmd.trim(), "p ((struct x *)0x10)->next->prev");
+        assert_eq!(st.len(), 1);
         let text = "a RU\nb UN\nc IN\nd UN\ne RU\n";
         assert_eq!(run(text, "x | grep UN"), "b UN\nd UN\n");
         assert_eq!(run(text, "x | grep -vc UN"), "3\n");

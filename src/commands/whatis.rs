@@ -74,6 +74,9 @@ pub fn whatis(session: &Session, name: &str, offsets: bool) -> Result<WhatIs> {
             definition: definition(types, ty, offsets)?,
         });
     }
+    if let Some(found) = module_whatis(session, name, offsets)? {
+        return Ok(found);
+    }
     if let Some(address) = session.symbol_addr(name) {
         return Ok(WhatIs::Symbol {
             name: name.to_string(),
@@ -83,6 +86,39 @@ pub fn whatis(session: &Session, name: &str, offsets: bool) -> Result<WhatIs> {
     Err(Error::Usage(format!(
         "whatis: '{name}' is neither a type nor a symbol"
     )))
+}
+
+/// `whatis` in the modules' debuginfo (loaded on first need): a module global variable
+/// (`_minor_idr`), or a type (`struct dm_table`, or a bare `dm_table` as crash accepts it).
+fn module_whatis(session: &Session, name: &str, offsets: bool) -> Result<Option<WhatIs>> {
+    let Ok(table) = session.modules() else {
+        return Ok(None);
+    };
+    if !name.contains(' ') && session.symbol_addr(name).is_none() {
+        if let Some((address, d, ty)) = table.global(&session.release_cached(), name) {
+            return Ok(Some(WhatIs::Variable {
+                declaration: format!("{};", declare(&d.types, ty, name)),
+                address,
+            }));
+        }
+    }
+    let candidates: Vec<String> = if name.contains(' ') {
+        vec![name.to_string()]
+    } else {
+        ["struct", "union", "enum"]
+            .iter()
+            .map(|k| format!("{k} {name}"))
+            .chain(std::iter::once(name.to_string()))
+            .collect()
+    };
+    for c in candidates {
+        if let Some((target, ty)) = session.module_type(&c) {
+            return Ok(Some(WhatIs::Type {
+                definition: definition(&target.debug().types, ty, offsets)?,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 impl Command for Whatis {

@@ -11,11 +11,14 @@ use thiserror::Error;
 
 mod cache;
 pub mod dwarf_index;
+pub mod lines;
+pub mod objfile;
 mod reader;
 pub mod symbols;
 pub mod types;
 
 pub use dwarf_index::{IndexStats, Progress, TypeIndex};
+pub use lines::{LineFrame, LineTable, SourceLoc};
 pub use symbols::{Symbol, SymbolKind, SymbolTable};
 pub use types::{BaseEncoding, Global, Member, MemberInfo, Qualifier, StructKind, Type, TypeId};
 

@@ -87,7 +87,7 @@ pub(crate) type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 /// Where one section's bytes are.
 #[derive(Debug)]
-enum SectionBytes {
+pub(crate) enum SectionBytes {
     /// Absent.
     Empty,
     /// Uncompressed, at this range of the ELF bytes.
@@ -97,7 +97,7 @@ enum SectionBytes {
 }
 
 impl SectionBytes {
-    fn get<'a>(&'a self, elf: &'a [u8]) -> &'a [u8] {
+    pub(crate) fn get<'a>(&'a self, elf: &'a [u8]) -> &'a [u8] {
         match self {
             SectionBytes::Empty => &[],
             SectionBytes::Range { start, len } => start
@@ -142,53 +142,8 @@ impl Sections {
             return Err(elf_error("big-endian ELF files are not supported"));
         }
         let relocatable = file.kind() == object::ObjectKind::Relocatable;
-        let load = |name: &str| -> Result<(SectionBytes, (u64, u64)), DebugInfoError> {
-            let Some(sec) = file.section_by_name(name) else {
-                return Ok((SectionBytes::Empty, (0, 0)));
-            };
-            let range = sec
-                .compressed_file_range()
-                .map_err(|e| elf_error(format!("{name}: {e}")))?;
-            let fp = (range.offset, range.compressed_size);
-            let start = usize::try_from(range.offset).map_err(|_| elf_error("offset"))?;
-            let len = usize::try_from(range.compressed_size).map_err(|_| elf_error("size"))?;
-            if start.checked_add(len).is_none_or(|end| end > data.len()) {
-                return Err(elf_error(format!("{name} lies outside the file")));
-            }
-            let raw = &data[start..start + len];
-            let bytes = match range.format {
-                object::CompressionFormat::None => SectionBytes::Range { start, len },
-                object::CompressionFormat::Zlib => {
-                    let mut out = Vec::with_capacity(
-                        usize::try_from(range.uncompressed_size.min(1 << 32)).unwrap_or(0),
-                    );
-                    flate2::read::ZlibDecoder::new(raw)
-                        .read_to_end(&mut out)
-                        .map_err(|e| elf_error(format!("{name}: zlib: {e}")))?;
-                    SectionBytes::Owned(out.into_boxed_slice())
-                }
-                object::CompressionFormat::Zstandard => {
-                    let out = zstd::stream::decode_all(raw)
-                        .map_err(|e| elf_error(format!("{name}: zstd: {e}")))?;
-                    SectionBytes::Owned(out.into_boxed_slice())
-                }
-                other => {
-                    return Err(elf_error(format!(
-                        "{name}: unsupported compression {other:?}"
-                    )))
-                }
-            };
-            // A relocatable file (a module's .ko) has its cross-section references (string
-            // offsets, abbreviation offsets, DW_OP_addr) in relocations; a linked vmlinux does
-            // not need them and they are not applied there.
-            let bytes = if relocatable {
-                apply_relocations(&file, &sec, bytes, data)
-                    .map_err(|e| elf_error(format!("{name}: {e}")))?
-            } else {
-                bytes
-            };
-            Ok((bytes, fp))
-        };
+        let link_value = |s: &object::Symbol<'_, '_>| object::ObjectSymbol::address(s);
+        let load = |name: &str| load_section(&file, data, name, &link_value);
         let (info, info_fingerprint) = load(".debug_info")?;
         if matches!(info, SectionBytes::Empty) {
             return Err(DebugInfoError::Missing {
@@ -231,6 +186,7 @@ fn apply_relocations(
     sec: &object::Section<'_, '_>,
     bytes: SectionBytes,
     elf: &[u8],
+    symbol_value: &SymbolValue<'_>,
 ) -> Result<SectionBytes, String> {
     let mut relocs = sec.relocations().peekable();
     if relocs.peek().is_none() {
@@ -244,7 +200,7 @@ fn apply_relocations(
         let sym_value = match r.target() {
             object::RelocationTarget::Symbol(i) => file
                 .symbol_by_index(i)
-                .map(|s| object::ObjectSymbol::address(&s))
+                .map(|s| symbol_value(&s))
                 .map_err(|e| e.to_string())?,
             object::RelocationTarget::Absolute => 0,
             _ => continue,
@@ -273,6 +229,67 @@ fn apply_relocations(
         }
     }
     Ok(SectionBytes::Owned(out.into_boxed_slice()))
+}
+
+/// Relocated value of a relocation's target symbol (its link value in a `.ko`, or its runtime
+/// address when a module's sections are placed where the kernel loaded them).
+pub(crate) type SymbolValue<'f> = dyn Fn(&object::Symbol<'_, '_>) -> u64 + 'f;
+
+/// Locates (decompressing if needed) section `name` of `file`, whose bytes are `data`, and in
+/// a relocatable file applies its absolute relocations with `symbol_value`. Returns the bytes
+/// and the section's file offset and stored size (empty and `(0, 0)` when absent).
+pub(crate) fn load_section(
+    file: &object::File<'_>,
+    data: &[u8],
+    name: &str,
+    symbol_value: &SymbolValue<'_>,
+) -> Result<(SectionBytes, (u64, u64)), DebugInfoError> {
+    let relocatable = file.kind() == object::ObjectKind::Relocatable;
+    let Some(sec) = file.section_by_name(name) else {
+        return Ok((SectionBytes::Empty, (0, 0)));
+    };
+    let range = sec
+        .compressed_file_range()
+        .map_err(|e| elf_error(format!("{name}: {e}")))?;
+    let fp = (range.offset, range.compressed_size);
+    let start = usize::try_from(range.offset).map_err(|_| elf_error("offset"))?;
+    let len = usize::try_from(range.compressed_size).map_err(|_| elf_error("size"))?;
+    if start.checked_add(len).is_none_or(|end| end > data.len()) {
+        return Err(elf_error(format!("{name} lies outside the file")));
+    }
+    let raw = &data[start..start + len];
+    let bytes = match range.format {
+        object::CompressionFormat::None => SectionBytes::Range { start, len },
+        object::CompressionFormat::Zlib => {
+            let mut out = Vec::with_capacity(
+                usize::try_from(range.uncompressed_size.min(1 << 32)).unwrap_or(0),
+            );
+            flate2::read::ZlibDecoder::new(raw)
+                .read_to_end(&mut out)
+                .map_err(|e| elf_error(format!("{name}: zlib: {e}")))?;
+            SectionBytes::Owned(out.into_boxed_slice())
+        }
+        object::CompressionFormat::Zstandard => {
+            let out = zstd::stream::decode_all(raw)
+                .map_err(|e| elf_error(format!("{name}: zstd: {e}")))?;
+            SectionBytes::Owned(out.into_boxed_slice())
+        }
+        other => {
+            return Err(elf_error(format!(
+                "{name}: unsupported compression {other:?}"
+            )))
+        }
+    };
+    // A relocatable file (a module's .ko) has its cross-section references (string
+    // offsets, abbreviation offsets, DW_OP_addr) in relocations; a linked vmlinux does
+    // not need them and they are not applied there.
+    let bytes = if relocatable {
+        apply_relocations(file, &sec, bytes, data, symbol_value)
+            .map_err(|e| elf_error(format!("{name}: {e}")))?
+    } else {
+        bytes
+    };
+    Ok((bytes, fp))
 }
 
 /// Borrowed gimli section views.

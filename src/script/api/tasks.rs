@@ -1,7 +1,8 @@
 //! Tasks and stacks: `for_each_task()` (every thread, idle tasks included), `find_task(pid)`,
 //! `for_each_thread(t)`, `task_state(t)` → `"UN"`, `"RU"`…, `task_info(t)` (pid, tgid, ppid,
 //! comm, state, cpu, active, last_arrival, ran_ago_ns), `stack_trace(t)` → frames with
-//! `.func`, `.pc`, `.sp`, `.offset`, `.module`, and `has_func(t, "io_schedule")`.
+//! `.func`, `.pc`, `.sp`, `.offset`, `.module` (`stack_trace(t, true)` adds `.file`, `.line`
+//! and `.inlined`), `addr_to_line(addr)`, and `has_func(t, "io_schedule")`.
 //!
 //! ```rhai
 //! for t in for_each_task() {
@@ -125,32 +126,34 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         );
         Ok(m)
     });
-    let (c, k) = (ctx.clone(), cache.clone());
-    engine.register_fn("stack_trace", move |t: Dynamic| -> R<Array> {
-        let list = k.list(&c.session)?;
-        let info = info_of(list, &t)?;
-        let trace = tasks::stack_trace_with(&c.session, k.orc(&c.session)?, list, info)
-            .map_err(from_error)?;
-        Ok(trace
-            .frames
-            .iter()
-            .map(|f| {
-                let mut m = Map::new();
-                m.insert(
-                    "func".into(),
-                    Dynamic::from(f.symbol.clone().unwrap_or_default()),
-                );
-                m.insert("pc".into(), Dynamic::from(f.pc as INT));
-                m.insert("sp".into(), Dynamic::from(f.sp as INT));
-                m.insert("offset".into(), Dynamic::from(f.offset as INT));
-                m.insert(
-                    "module".into(),
-                    f.module.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
-                );
-                m.insert("text".into(), Dynamic::from(f.sym_off()));
-                Dynamic::from(m)
-            })
-            .collect())
+    for with_lines in [false, true] {
+        let (c, k) = (ctx.clone(), cache.clone());
+        let f = move |t: Dynamic| -> R<Array> {
+            let list = k.list(&c.session)?;
+            let info = info_of(list, &t)?;
+            let trace = tasks::stack_trace_with(&c.session, k.orc(&c.session)?, list, info)
+                .map_err(from_error)?;
+            Ok(trace
+                .frames
+                .iter()
+                .map(|f| Dynamic::from(frame_map(&c.session, f, with_lines)))
+                .collect())
+        };
+        if with_lines {
+            engine.register_fn("stack_trace", move |t: Dynamic, lines: bool| -> R<Array> {
+                let _ = lines;
+                f(t)
+            });
+        } else {
+            engine.register_fn("stack_trace", f);
+        }
+    }
+    let c = ctx.clone();
+    engine.register_fn("addr_to_line", move |addr: INT| -> R<Dynamic> {
+        let chain = c.session.source_lines(addr as u64).map_err(from_error)?;
+        Ok(lines_map(&chain)
+            .map(Dynamic::from)
+            .unwrap_or(Dynamic::UNIT))
     });
     let (c, k) = (ctx.clone(), cache);
     engine.register_fn("has_func", move |t: Dynamic, name: &str| -> R<bool> {
@@ -160,4 +163,66 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
             .map_err(from_error)?;
         Ok(trace.has_func(name))
     });
+}
+
+/// One frame of `stack_trace(t)` as a map; with `lines`, its source position too.
+fn frame_map(s: &Session, f: &crate::stack::Frame, lines: bool) -> Map {
+    let mut m = Map::new();
+    m.insert(
+        "func".into(),
+        Dynamic::from(f.symbol.clone().unwrap_or_default()),
+    );
+    m.insert("pc".into(), Dynamic::from(f.pc as INT));
+    m.insert("sp".into(), Dynamic::from(f.sp as INT));
+    m.insert("offset".into(), Dynamic::from(f.offset as INT));
+    m.insert(
+        "module".into(),
+        f.module.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+    );
+    m.insert("text".into(), Dynamic::from(f.sym_off()));
+    if lines {
+        let chain = s.source_lines(f.lookup_pc()).unwrap_or_default();
+        let l = lines_map(&chain);
+        for key in ["file", "line", "inlined"] {
+            let v = l
+                .as_ref()
+                .and_then(|l| l.get(key).cloned())
+                .unwrap_or(Dynamic::UNIT);
+            m.insert(key.into(), v);
+        }
+    }
+    m
+}
+
+/// `#{func, file, line, column, inlined}` for a source chain (innermost first): the
+/// out-of-line function's position, and `inlined` listing the inlined levels innermost
+/// first as `#{func, file, line, column}`. `None` when the chain is empty.
+fn lines_map(chain: &[crate::debuginfo::LineFrame]) -> Option<Map> {
+    let level = |f: &crate::debuginfo::LineFrame| {
+        let mut m = Map::new();
+        m.insert(
+            "func".into(),
+            f.function
+                .clone()
+                .map(Dynamic::from)
+                .unwrap_or(Dynamic::UNIT),
+        );
+        let (file, line, column) = match &f.location {
+            Some(l) => (
+                Dynamic::from(l.file.clone()),
+                Dynamic::from(l.line as INT),
+                Dynamic::from(l.column as INT),
+            ),
+            None => (Dynamic::UNIT, Dynamic::UNIT, Dynamic::UNIT),
+        };
+        m.insert("file".into(), file);
+        m.insert("line".into(), line);
+        m.insert("column".into(), column);
+        m
+    };
+    let (outer, inner) = chain.split_last()?;
+    let mut m = level(outer);
+    let inlined: Array = inner.iter().map(|f| Dynamic::from(level(f))).collect();
+    m.insert("inlined".into(), Dynamic::from(inlined));
+    Some(m)
 }

@@ -43,7 +43,8 @@ fn normalize(report: &str, scenario: &str) -> String {
     let pid_one = Regex::new(r"\b(pid[= ]|PID:? +|pids? )(\d+)").expect("regex");
     let ps_row = Regex::new(r"^([> ]*)(\d+)( +)(\d+)( +\d+ +[0-9a-f]{16} )").expect("regex");
     let pid_list = Regex::new(r"(PIDs:|Youngest, oldest:|pids \[)([0-9, ]+)").expect("regex");
-    let number = Regex::new(r"\d+").expect("regex");
+    // A decimal fraction is one number: sizes print as `12 MB` or `12.5 MB` by their value.
+    let number = Regex::new(r"\d+(\.\d+)?").expect("regex");
     let blanks = Regex::new(r"[ \t]+").expect("regex");
     let name = |n: &str| match pids.get(n) {
         Some(comm) => format!("<pid:{comm}>"),

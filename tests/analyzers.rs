@@ -8,6 +8,26 @@ fn run(dump: &str, cmd: &str) -> String {
     common::run_bin(dump, cmd)
 }
 
+/// The number after `KEY: ` on the first line that starts with it (indentation aside), 0 when
+/// no line does.
+fn count_after(out: &str, key: &str) -> usize {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{key}: ")))
+        .map(|n| n.trim().parse::<usize>().expect("a count"))
+        .unwrap_or(0)
+}
+
+/// The first lock of `kind` (`mutex`, `semaphore`…) the test module set up, as the truth
+/// describes it.
+fn truth_lock<'a>(truth: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    truth["locks"]["locks"]
+        .as_array()
+        .expect("truth lists the module's locks")
+        .iter()
+        .find(|l| l["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in the truth"))
+}
+
 fn hex_addr(s: &str) -> String {
     format!("0x{s}")
 }
@@ -223,12 +243,7 @@ fn hanginfo_json_holds_the_same_findings() {
 fn taskinfo_summary_counts_equal_the_truth() {
     let t = common::truth("live");
     let out = run("live.elf", "taskinfo --summary");
-    let count = |st: &str| {
-        out.lines()
-            .find_map(|l| l.trim().strip_prefix(&format!("{st}: ")))
-            .map(|n| n.parse::<usize>().unwrap())
-            .unwrap_or(0)
-    };
+    let count = |st: &str| count_after(&out, st);
     let procs = t["processes"].as_array().unwrap();
     let truth = |s: &str| procs.iter().filter(|p| p["state"] == s).count();
     assert_eq!(count("UN"), truth("D"), "{out}");
@@ -522,12 +537,7 @@ fn crashinfo_network_counts_equal_the_truth() {
     let t = common::truth("live");
     let s = &t["sockets"];
     let out = run("live.elf", "crashinfo");
-    let count = |k: &str| {
-        out.lines()
-            .find_map(|l| l.trim().strip_prefix(&format!("{k}: ")))
-            .map(|n| n.parse::<usize>().unwrap())
-            .unwrap_or(0)
-    };
+    let count = |k: &str| count_after(&out, k);
     let n = |k: &str| s[k].as_array().unwrap().len();
     assert_eq!(count("TCP"), n("tcp"), "{out}");
     assert_eq!(count("TCPv6"), n("tcp6"), "{out}");
@@ -565,12 +575,7 @@ fn crashinfo_quiet_prints_only_warnings_and_verbose_merges_stacks() {
         .find("====== Stacks merged ======")
         .expect("merged stacks")..];
     // the two semaphore waiters share one stack
-    let sema = t["locks"]["locks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["kind"] == "semaphore")
-        .unwrap();
+    let sema = truth_lock(&t, "semaphore");
     let w: Vec<String> = sema["waiters"]
         .as_array()
         .unwrap()
@@ -786,12 +791,7 @@ fn hanginfo_states_in_puts_the_timed_sleepers_in_schedule_timeout() {
     let e = entry(sec, "-- in watchdog");
     assert_eq!(pids_line(e), [pid_of("khungtaskd")], "{e}");
     // the semaphore holder of the test module sleeps in schedule_timeout() while holding it
-    let sema = t["locks"]["locks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["kind"] == "semaphore")
-        .unwrap();
+    let sema = truth_lock(&t, "semaphore");
     let holder = sema["holders"][0].as_i64().unwrap();
     assert!(
         pids_line(entry(sec, "-- in sem_holder")).contains(&holder),

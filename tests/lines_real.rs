@@ -8,7 +8,6 @@ mod common;
 
 use rkdump::tasks::{self, TaskState};
 use std::collections::BTreeMap;
-use std::process::Command;
 
 const DRGN_SCRIPT: &str = r#"
 import json, sys
@@ -42,25 +41,9 @@ struct Level {
 }
 
 fn drgn_levels(dump: &str, ko: &str, which: &str) -> BTreeMap<u64, Vec<Level>> {
-    let path = std::env::temp_dir().join(format!("rkdump-lines-{}.py", std::process::id()));
-    std::fs::write(&path, DRGN_SCRIPT).expect("write drgn script");
-    let out = Command::new(common::drgn_bin())
-        .args(["-q", "-c"])
-        .arg(common::fixture(dump))
-        .arg("-s")
-        .arg(common::vmlinux())
-        .arg(&path)
-        .arg(ko)
-        .arg(which)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run drgn (tests/tools/install-drgn.sh): {e}"));
-    assert!(
-        out.status.success(),
-        "drgn failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::drgn_text(dump, DRGN_SCRIPT, &[ko, which]);
     let mut map: BTreeMap<u64, Vec<Level>> = BTreeMap::new();
-    for l in String::from_utf8_lossy(&out.stdout).lines() {
+    for l in out.lines() {
         let v: serde_json::Value = serde_json::from_str(l).expect("drgn json line");
         // Frames without source (user space, unknown code) are not compared.
         let (Some(file), Some(line)) = (v["file"].as_str(), v["line"].as_u64()) else {

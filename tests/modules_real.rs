@@ -17,26 +17,7 @@ fn hex(v: &serde_json::Value) -> u64 {
 
 /// Runs a drgn script on `dump` and returns its stdout.
 fn drgn(dump: &str, script: &str) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "rkdump-modules-{}-{}.py",
-        std::process::id(),
-        script.len()
-    ));
-    std::fs::write(&path, script).expect("write drgn script");
-    let out = Command::new(common::drgn_bin())
-        .args(["-q", "-c"])
-        .arg(common::fixture(dump))
-        .arg("-s")
-        .arg(common::vmlinux())
-        .arg(&path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run drgn (tests/tools/install-drgn.sh): {e}"));
-    assert!(
-        out.status.success(),
-        "drgn failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::drgn_text(dump, script, &[])
 }
 
 /// `mod` lists exactly the guest's `/proc/modules`: names, sizes, base addresses and

@@ -232,3 +232,28 @@ pub fn drgn_json(dump: &Path, script: &str) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("drgn printed JSON")
 }
+
+/// Runs the drgn script text `script` on the fixture `dump` with the fixtures' vmlinux and
+/// `args` after it, and returns what it printed; fails loudly when drgn fails.
+pub fn drgn_text(dump: &str, script: &str, args: &[&str]) -> String {
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("rkdump-drgn-{}-{n}.py", std::process::id()));
+    std::fs::write(&path, script).expect("write drgn script");
+    let out = Command::new(drgn_bin())
+        .args(["-q", "-c"])
+        .arg(fixture(dump))
+        .arg("-s")
+        .arg(vmlinux())
+        .arg(&path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run drgn (tests/tools/install-drgn.sh): {e}"));
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "drgn failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -83,7 +83,14 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
     for w in warnings {
         eprintln!("rkdump: {w}");
     }
-    let mut shell = Shell::new(session, registry, options, Box::new(std::io::stdout()));
+    // The shell (session, mapped files, symbol and type tables) lives until the process ends;
+    // the OS reclaims it at exit, faster than freeing its many small allocations one by one.
+    let mut shell = std::mem::ManuallyDrop::new(Shell::new(
+        session,
+        registry,
+        options,
+        Box::new(std::io::stdout()),
+    ));
     let stdout = std::io::stdout();
     let mut err = std::io::stderr();
 

@@ -133,35 +133,41 @@ impl Vmlinux {
                 obj.architecture()
             )));
         }
+        // What each section holds, looked up once instead of once per symbol.
+        let section_kinds: Vec<Option<object::SectionKind>> = {
+            let mut v = Vec::new();
+            for sec in obj.sections() {
+                let i = sec.index().0;
+                if v.len() <= i {
+                    v.resize(i + 1, None);
+                }
+                v[i] = Some(sec.kind());
+            }
+            v
+        };
+        let section_kind = |section: object::SymbolSection| match section {
+            object::SymbolSection::Section(idx) => section_kinds.get(idx.0).copied().flatten(),
+            _ => None,
+        };
         let mut syms = Vec::new();
         for s in obj.symbols() {
             let Ok(name) = s.name() else { continue };
-            if name.is_empty() || s.kind() == object::SymbolKind::File {
+            let sym_kind = s.kind();
+            if name.is_empty() || sym_kind == object::SymbolKind::File {
                 continue;
             }
-            let kind = match s.kind() {
-                object::SymbolKind::Text => SymbolKind::Text,
-                object::SymbolKind::Data => match s.section() {
-                    object::SymbolSection::Section(idx) => match obj.section_by_index(idx) {
-                        Ok(sec) if sec.kind() == object::SectionKind::UninitializedData => {
-                            SymbolKind::Bss
-                        }
-                        _ => SymbolKind::Data,
-                    },
-                    _ => SymbolKind::Data,
-                },
-                _ if s.section() == object::SymbolSection::Absolute => SymbolKind::Absolute,
-                _ => match s.section() {
-                    object::SymbolSection::Section(idx) => match obj.section_by_index(idx) {
-                        Ok(sec) if sec.kind() == object::SectionKind::Text => SymbolKind::Text,
-                        Ok(sec) if sec.kind() == object::SectionKind::UninitializedData => {
-                            SymbolKind::Bss
-                        }
-                        Ok(_) => SymbolKind::Data,
-                        Err(_) => SymbolKind::Other,
-                    },
-                    _ => SymbolKind::Other,
-                },
+            let section = s.section();
+            let kind = match (sym_kind, section_kind(section)) {
+                (object::SymbolKind::Text, _) => SymbolKind::Text,
+                (object::SymbolKind::Data, Some(object::SectionKind::UninitializedData)) => {
+                    SymbolKind::Bss
+                }
+                (object::SymbolKind::Data, _) => SymbolKind::Data,
+                _ if section == object::SymbolSection::Absolute => SymbolKind::Absolute,
+                (_, Some(object::SectionKind::Text)) => SymbolKind::Text,
+                (_, Some(object::SectionKind::UninitializedData)) => SymbolKind::Bss,
+                (_, Some(_)) => SymbolKind::Data,
+                (_, None) => SymbolKind::Other,
             };
             syms.push(Symbol {
                 name: name.to_string(),

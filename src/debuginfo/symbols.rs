@@ -1,6 +1,86 @@
 //! The ELF symbol table of a vmlinux (link-time addresses), searchable by name and by address.
 
-use std::collections::HashMap;
+/// Hash of a symbol name: the multiply-rotate scheme of rustc's FxHash over 8-byte words. The
+/// index is built at every start over 100k+ names, where SipHash's DoS resistance buys
+/// nothing (the names come from the vmlinux being read).
+fn name_hash(name: &str) -> u64 {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let add = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(SEED);
+    let mut h = name.len() as u64;
+    let mut chunks = name.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = add(h, u64::from_le_bytes(w));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = add(h, u64::from_le_bytes(w));
+    }
+    h
+}
+
+/// Open-addressing index from name to symbol: each slot holds the upper 32 bits of the
+/// name's hash and the symbol's position + 1 (0: empty), so a probe rarely touches a name it
+/// does not want and the names are never copied.
+#[derive(Debug, Default)]
+struct NameIndex {
+    slots: Vec<u64>,
+}
+
+impl NameIndex {
+    /// The slot of `name` (holding it, or the empty slot where it would go).
+    fn find(&self, symbols: &[Symbol], name: &str, hash: u64) -> Option<usize> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let tag = hash >> 32;
+        let mut i = (hash as usize) & mask;
+        loop {
+            let slot = *self.slots.get(i)?;
+            if slot == 0 {
+                return Some(i);
+            }
+            if slot >> 32 == tag {
+                let at = (slot & 0xffff_ffff) as usize - 1;
+                if symbols.get(at).is_some_and(|s| s.name == name) {
+                    return Some(i);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+    /// The index of `symbols` (sorted by address) where, for a name used more than once, the
+    /// global symbol, then the first, wins.
+    fn build(symbols: &[Symbol]) -> Self {
+        let mut index = Self {
+            slots: vec![0; (symbols.len() * 2).next_power_of_two().max(16)],
+        };
+        for (i, s) in symbols.iter().enumerate() {
+            let hash = name_hash(&s.name);
+            let Some(at) = index.find(symbols, &s.name, hash) else {
+                continue;
+            };
+            let slot = index.slots[at];
+            let keep = slot != 0 && {
+                let j = (slot & 0xffff_ffff) as usize - 1;
+                symbols[j].global || !s.global
+            };
+            if !keep {
+                index.slots[at] = (hash >> 32) << 32 | (i as u64 + 1);
+            }
+        }
+        index
+    }
+    /// The position of the symbol called `name`.
+    fn get(&self, symbols: &[Symbol], name: &str) -> Option<usize> {
+        let at = self.find(symbols, name, name_hash(name))?;
+        match self.slots.get(at)? {
+            0 => None,
+            slot => Some((slot & 0xffff_ffff) as usize - 1),
+        }
+    }
+}
 
 /// What a symbol names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,22 +134,25 @@ pub struct Symbol {
 #[derive(Debug, Default)]
 pub struct SymbolTable {
     by_addr: Vec<Symbol>,
-    by_name: HashMap<String, usize>,
+    by_name: NameIndex,
 }
 
 impl SymbolTable {
     /// Builds the table; for duplicate names the global symbol, then the first, wins the name index.
-    pub fn new(mut symbols: Vec<Symbol>) -> Self {
-        symbols.sort_by(|a, b| a.addr.cmp(&b.addr).then_with(|| b.global.cmp(&a.global)));
-        let mut by_name: HashMap<String, usize> = HashMap::with_capacity(symbols.len());
-        for (i, s) in symbols.iter().enumerate() {
-            match by_name.get(&s.name) {
-                Some(&j) if symbols[j].global || !s.global => {}
-                _ => {
-                    by_name.insert(s.name.clone(), i);
-                }
-            }
-        }
+    pub fn new(symbols: Vec<Symbol>) -> Self {
+        // By address, globals first, then in ELF order: sort small keys, not the symbols.
+        let mut keys: Vec<(u64, bool, u32)> = symbols
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.addr, !s.global, i as u32))
+            .collect();
+        keys.sort_unstable();
+        let mut slots: Vec<Option<Symbol>> = symbols.into_iter().map(Some).collect();
+        let symbols: Vec<Symbol> = keys
+            .iter()
+            .filter_map(|&(_, _, i)| slots.get_mut(i as usize).and_then(Option::take))
+            .collect();
+        let by_name = NameIndex::build(&symbols);
         Self {
             by_addr: symbols,
             by_name,
@@ -85,7 +168,9 @@ impl SymbolTable {
     }
     /// The symbol called `name`.
     pub fn lookup(&self, name: &str) -> Option<&Symbol> {
-        self.by_name.get(name).and_then(|&i| self.by_addr.get(i))
+        self.by_name
+            .get(&self.by_addr, name)
+            .and_then(|i| self.by_addr.get(i))
     }
     /// The symbol containing (or closest below) link-time address `addr`, with the offset into it.
     /// Absolute symbols never match. An address past a sized symbol's end still resolves to it
@@ -122,12 +207,13 @@ impl SymbolTable {
     /// Symbols whose name starts with `prefix` (for completion), sorted by name.
     pub fn names_with_prefix(&self, prefix: &str) -> Vec<&str> {
         let mut v: Vec<&str> = self
-            .by_name
-            .keys()
+            .by_addr
+            .iter()
+            .map(|s| s.name.as_str())
             .filter(|n| n.starts_with(prefix))
-            .map(String::as_str)
             .collect();
         v.sort_unstable();
+        v.dedup();
         v
     }
 }
@@ -163,5 +249,34 @@ mod tests {
         assert!(t.resolve(0x1800, 0x100).is_none());
         assert!(t.resolve(0x10, 0x1000).is_none());
         assert_eq!(t.names_with_prefix("a"), vec!["a", "a_local", "abs"]);
+    }
+
+    #[test]
+    fn name_index_finds_every_name_and_prefers_globals() {
+        let mut v: Vec<Symbol> = (0..5000u64)
+            .map(|i| sym(&format!("sym_{i}"), 0x1000 + i * 16, 16, i % 3 == 0))
+            .collect();
+        // A local and a later global of the same name: the global wins, wherever it sorts.
+        v.push(sym("dup", 0x10, 4, false));
+        v.push(sym("dup", 0x99_0000, 4, true));
+        v.push(sym("twice_local", 0x20, 4, false));
+        v.push(sym("twice_local", 0x30, 4, false));
+        let t = SymbolTable::new(v);
+        for i in 0..5000u64 {
+            let name = format!("sym_{i}");
+            assert_eq!(
+                t.lookup(&name).map(|s| s.addr),
+                Some(0x1000 + i * 16),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            t.lookup("dup").map(|s| (s.addr, s.global)),
+            Some((0x99_0000, true))
+        );
+        assert_eq!(t.lookup("twice_local").map(|s| s.addr), Some(0x20));
+        assert!(t.lookup("sym_5000").is_none());
+        assert!(t.lookup("").is_none());
+        assert!(SymbolTable::default().lookup("x").is_none());
     }
 }

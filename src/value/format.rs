@@ -256,10 +256,14 @@ impl Formatter<'_> {
             Type::Array { elem, count } => {
                 let count = count.unwrap_or(0);
                 if count == 0 {
-                    // A flexible or zero-length array: gdb shows where it starts.
+                    // A flexible or zero-length array: gdb shows where it starts and, for
+                    // characters, the string stored there.
                     self.pointer(out, addr.unwrap_or(0));
                     if is_char(types, *elem) {
-                        out.push_str(" \"\"");
+                        let text = addr
+                            .and_then(|a| read_c_string(self.k, a, self.opts.max_elements).ok())
+                            .unwrap_or_default();
+                        let _ = write!(out, " \"{}\"", escape_c(text.as_bytes(), '"'));
                     }
                     return Ok(());
                 }

@@ -17,9 +17,11 @@ enum color { RED = 0, GREEN = 5, BLUE = 10 };
 struct bits { unsigned a:3; int b:5; unsigned char c; };
 struct node { int id; char name[8]; enum color col; struct bits bf; struct node *peer;
               struct list_head link; long vals[]; };
+struct msg { int len; char text[]; };
 struct node g_node;
 struct list_head g_head;
-int main(void) { return g_node.id + (g_head.next != 0); }
+struct msg *g_msg;
+int main(void) { return g_node.id + (g_head.next != 0) + (g_msg != 0); }
 "#;
 
 fn index() -> &'static TypeIndex {
@@ -273,6 +275,23 @@ fn gdb_style_printing() {
     let link = a.member(&k, "link").expect("link");
     let text = format_value(&k, &link, &FormatOptions::default()).expect("link");
     assert!(text.starts_with("{\n  next = 0x20"), "{text}");
+}
+
+/// A flexible `char` array prints where it starts and the string stored there, as gdb does.
+#[test]
+fn flexible_char_array_shows_its_string() {
+    let mut k = mock();
+    let msg = index().find_type("struct msg").expect("struct msg");
+    const MSG: u64 = 0x5000;
+    k.mem.write(MSG, &[0u8; 0x400]);
+    k.mem.write(MSG, &[2, 0, 0, 0, b'h', b'i', 0, b'x']);
+    let text = Value::at(msg, MSG).member(&k, "text").expect("text");
+    assert_eq!(
+        format_value(&k, &text, &FormatOptions::default())
+            .ok()
+            .as_deref(),
+        Some("0x5004 \"hi\"")
+    );
 }
 
 #[test]

@@ -275,7 +275,11 @@ impl Formatter<'_> {
                     if s.last() == Some(&0) {
                         s = &s[..s.len() - 1];
                     }
-                    let _ = write!(out, "\"{}\"", escape_c(s, '"'));
+                    let shown = char_array_cut(s, self.opts.max_elements);
+                    let _ = write!(out, "\"{}\"", escape_c(&s[..shown], '"'));
+                    if shown < s.len() {
+                        out.push_str("...");
+                    }
                     return Ok(());
                 }
                 out.push('{');
@@ -327,5 +331,39 @@ impl Formatter<'_> {
             Type::Typedef { .. } | Type::Qualified { .. } => out.push_str("<unresolved>"),
         }
         Ok(())
+    }
+}
+
+/// How many bytes of a `char` array gdb (and so crash) prints before `...`: whole runs of equal
+/// bytes, until `max` elements have been reached.
+fn char_array_cut(s: &[u8], max: usize) -> usize {
+    let (mut end, mut total) = (0, 0);
+    while end < s.len() && total < max {
+        let run = s[end..].iter().take_while(|&&b| b == s[end]).count();
+        end += run;
+        total += run;
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::char_array_cut;
+
+    #[test]
+    fn char_arrays_are_cut_after_whole_runs() {
+        // Short strings print whole.
+        assert_eq!(char_array_cut(b"rkd_abba_1\0\0\0\0\0", 200), 15);
+        // The run that reaches the limit prints whole, then the cut (crash's xsave padding).
+        let mut s = vec![0x7f, 3];
+        s.extend([0; 22]);
+        s.extend([0x80, 0x1f]);
+        s.extend([0; 487]);
+        s.push(b'@');
+        s.extend([0; 18]);
+        assert_eq!(char_array_cut(&s, 200), 513);
+        // One long run is not cut at all.
+        assert_eq!(char_array_cut(&[0; 4095], 200), 4095);
+        assert_eq!(char_array_cut(b"", 200), 0);
     }
 }

@@ -140,13 +140,21 @@ pub struct SymbolTable {
 impl SymbolTable {
     /// Builds the table; for duplicate names the global symbol, then the first, wins the name index.
     pub fn new(symbols: Vec<Symbol>) -> Self {
-        // By address, globals first, then in ELF order: sort small keys, not the symbols.
+        // By address, globals first, then aliases of one address by name from the last (the
+        // name gdb, and so crash, gives an address: `__x64_sys_sync` before `__ia32_sys_sync`),
+        // then in ELF order. Small keys are sorted, not the symbols.
         let mut keys: Vec<(u64, bool, u32)> = symbols
             .iter()
             .enumerate()
             .map(|(i, s)| (s.addr, !s.global, i as u32))
             .collect();
-        keys.sort_unstable();
+        let name = |i: u32| symbols.get(i as usize).map_or("", |s| s.name.as_str());
+        keys.sort_unstable_by(|a, b| {
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then_with(|| name(b.2).cmp(name(a.2)))
+                .then(a.2.cmp(&b.2))
+        });
         let mut slots: Vec<Option<Symbol>> = symbols.into_iter().map(Some).collect();
         let symbols: Vec<Symbol> = keys
             .iter()
@@ -278,5 +286,17 @@ mod tests {
         assert!(t.lookup("sym_5000").is_none());
         assert!(t.lookup("").is_none());
         assert!(SymbolTable::default().lookup("x").is_none());
+    }
+
+    #[test]
+    fn aliases_of_one_address_resolve_to_the_last_name() {
+        let t = SymbolTable::new(vec![
+            sym("__ia32_sys_sync", 0x3000, 0x20, true),
+            sym("__x64_sys_sync", 0x3000, 0x20, true),
+            sym("zz_local", 0x3000, 0x20, false),
+        ]);
+        let (s, off) = t.resolve(0x3008, 0).expect("resolves");
+        assert_eq!((s.name.as_str(), off), ("__x64_sys_sync", 8));
+        assert_eq!(t.lookup("__ia32_sys_sync").map(|s| s.addr), Some(0x3000));
     }
 }

@@ -25,7 +25,7 @@ pub struct Cli {
     /// Add a script pack folder (repeatable).
     #[arg(short = 'L', long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
-    /// Print JSON from commands that support it.
+    /// Print JSON from commands that support it: structured results of built-in commands, and `--json` passed to analyzers that offer it.
     #[arg(long)]
     pub json: bool,
     /// Grant scripts a capability: fs-read, fs-write, exec.

@@ -28,6 +28,24 @@ fn truth_lock<'a>(truth: &'a serde_json::Value, kind: &str) -> &'a serde_json::V
         .unwrap_or_else(|| panic!("no {kind} in the truth"))
 }
 
+/// The PIDs of a JSON list of PIDs or of objects with a `pid`, sorted.
+fn json_pids(list: &serde_json::Value) -> Vec<i64> {
+    let mut pids: Vec<i64> = list
+        .as_array()
+        .expect("a PID list")
+        .iter()
+        .map(|p| p.as_i64().or_else(|| p["pid"].as_i64()).expect("a PID"))
+        .collect();
+    pids.sort();
+    pids
+}
+
+/// `got` holds the PIDs of the truth's list `want`, in any order.
+fn assert_same_pids(mut got: Vec<i64>, want: &serde_json::Value, context: &str) {
+    got.sort();
+    assert_eq!(got, json_pids(want), "{context}");
+}
+
 fn hex_addr(s: &str) -> String {
     format!("0x{s}")
 }
@@ -86,16 +104,11 @@ fn hanginfo_explains_every_stuck_task_of_the_live_dump() {
         let addr = hex_addr(l["addr"].as_str().unwrap());
         let e = entry(sec, &addr);
         assert!(e.contains(l["name"].as_str().unwrap()), "{e}");
-        let mut want: Vec<i64> = l["waiters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_i64().unwrap())
-            .collect();
-        let mut got = pids_line(e);
-        want.sort();
-        got.sort();
-        assert_eq!(got, want, "waiters of {addr}: {e}");
+        assert_same_pids(
+            pids_line(e),
+            &l["waiters"],
+            &format!("waiters of {addr}: {e}"),
+        );
         if kind == "mutex" || kind == "rwsem" {
             let owner = l["owner_word_pid"].as_i64().unwrap();
             assert!(e.contains(&format!("Owner: pid={owner} ")), "{e}");
@@ -120,16 +133,7 @@ fn hanginfo_explains_every_stuck_task_of_the_live_dump() {
         e.contains(&format!("Owner: pid={} ", fsh["holder_pid"])),
         "{e}"
     );
-    let mut want: Vec<i64> = fsh["waiter_pids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_i64().unwrap())
-        .collect();
-    let mut got = pids_line(e);
-    want.sort();
-    got.sort();
-    assert_eq!(got, want);
+    assert_same_pids(pids_line(e), &fsh["waiter_pids"], e);
     // Block I/O: the dd readers/writers on the suspended dm device, the fs holder on rkd-fs,
     // and sync.
     let io = section(&out, "block I/O");
@@ -146,16 +150,7 @@ fn hanginfo_explains_every_stuck_task_of_the_live_dump() {
         .iter()
         .any(|d| d["name"] == "rkd-stuck" && d["suspended"] == true));
     let e = entry(io, &format!("-- device {stuck} "));
-    let mut want: Vec<i64> = t["dm"]["stuck_io"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["pid"].as_i64().unwrap())
-        .collect();
-    let mut got = pids_line(e);
-    want.sort();
-    got.sort();
-    assert_eq!(got, want, "{e}");
+    assert_same_pids(pids_line(e), &t["dm"]["stuck_io"], e);
     assert!(out.contains(&format!(
         "+++WARNING+++ 2 tasks wait for I/O on suspended device-mapper device {stuck} (/dev/mapper/rkd-stuck)"
     )), "{out}");
@@ -221,21 +216,10 @@ fn hanginfo_json_holds_the_same_findings() {
         .iter()
         .find(|x| x["code"] == "dm_suspended_io" && x["objects"]["path"] == "/dev/mapper/rkd-stuck")
         .expect("suspended dm finding");
-    let mut got: Vec<i64> = dm["objects"]["pids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_i64().unwrap())
-        .collect();
-    got.sort();
-    let mut want: Vec<i64> = t["dm"]["stuck_io"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["pid"].as_i64().unwrap())
-        .collect();
-    want.sort();
-    assert_eq!(got, want);
+    assert_eq!(
+        json_pids(&dm["objects"]["pids"]),
+        json_pids(&t["dm"]["stuck_io"])
+    );
     assert!(!out.contains("+++WARNING+++"), "JSON mode prints only JSON");
 }
 

@@ -143,6 +143,17 @@ pub struct ScriptHost {
 }
 
 impl ScriptHost {
+    /// A host whose output is kept in the returned [`Capture`] (a command's text).
+    pub fn captured(
+        session: Arc<Session>,
+        registry: RegistryCell,
+        options: ScriptOptions,
+    ) -> (Self, Capture) {
+        let capture = Capture::default();
+        let host = Self::new(session, registry, options, Box::new(capture.clone()));
+        (host, capture)
+    }
+
     /// Builds an engine with the whole API registered, writing to `out`.
     pub fn new(
         session: Arc<Session>,

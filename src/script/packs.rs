@@ -124,13 +124,8 @@ impl Command for ScriptCommand {
             )));
         }
         let session = session_arc(session)?;
-        let capture = super::Capture::default();
-        let host = ScriptHost::new(
-            session,
-            self.registry.clone(),
-            self.options.clone(),
-            Box::new(capture.clone()),
-        );
+        let (host, capture) =
+            ScriptHost::captured(session, self.registry.clone(), self.options.clone());
         // `rkdump --json`: scripts whose usage offers `--json` get it, as if typed.
         let mut args = args.to_vec();
         if self.options.json && self.usage.contains("--json") && !args.iter().any(|a| a == "--json")

@@ -89,13 +89,8 @@ impl Command for RunCommand {
         let session = session
             .self_arc()
             .ok_or_else(|| Error::Usage("run: scripts need a shared session".into()))?;
-        let capture = super::Capture::default();
-        let host = ScriptHost::new(
-            session,
-            self.registry.clone(),
-            self.options.clone(),
-            Box::new(capture.clone()),
-        );
+        let (host, capture) =
+            ScriptHost::captured(session, self.registry.clone(), self.options.clone());
         let r = host.run_file(std::path::Path::new(file), rest);
         host.print_summary();
         out.write_all(capture.text().as_bytes())?;

@@ -70,22 +70,7 @@ fn walk(
         match (&m.name, anon_aggregate) {
             // `struct { … } b;`: a named member of an anonymous type is expanded in place.
             (Some(n), Some((kind, inner))) => {
-                let kw = if kind == StructKind::Union {
-                    "union"
-                } else {
-                    "struct"
-                };
-                out.push(LayoutLine {
-                    depth,
-                    offset: None,
-                    text: format!("{kw} {{"),
-                });
-                walk(types, &inner, off, depth + 1, out)?;
-                out.push(LayoutLine {
-                    depth,
-                    offset: None,
-                    text: format!("}} {n};"),
-                });
+                nested(types, kind, &inner, off, depth, format!("}} {n};"), out)?;
             }
             (Some(n), None) => {
                 let mut text = declare(types, m.ty, n);
@@ -102,31 +87,44 @@ fn walk(
             (None, _) => {
                 let r = types.resolve(m.ty)?;
                 let t = types.get(r)?;
-                let (kw, inner) = match &*t {
-                    Type::Struct { kind, members, .. } => (
-                        if *kind == StructKind::Union {
-                            "union"
-                        } else {
-                            "struct"
-                        },
-                        members.clone(),
-                    ),
+                let (kind, inner) = match &*t {
+                    Type::Struct { kind, members, .. } => (*kind, members.clone()),
                     _ => continue,
                 };
-                out.push(LayoutLine {
-                    depth,
-                    offset: None,
-                    text: format!("{kw} {{"),
-                });
-                walk(types, &inner, off, depth + 1, out)?;
-                out.push(LayoutLine {
-                    depth,
-                    offset: None,
-                    text: "};".into(),
-                });
+                nested(types, kind, &inner, off, depth, "};".into(), out)?;
             }
         }
     }
+    Ok(())
+}
+
+/// An anonymous struct or union laid out in place: `struct {`, its members one level deeper,
+/// then `closing` (`};` or `} name;`).
+fn nested(
+    types: &TypeIndex,
+    kind: StructKind,
+    inner: &[Member],
+    off: u64,
+    depth: usize,
+    closing: String,
+    out: &mut Vec<LayoutLine>,
+) -> Result<()> {
+    let kw = if kind == StructKind::Union {
+        "union"
+    } else {
+        "struct"
+    };
+    out.push(LayoutLine {
+        depth,
+        offset: None,
+        text: format!("{kw} {{"),
+    });
+    walk(types, inner, off, depth + 1, out)?;
+    out.push(LayoutLine {
+        depth,
+        offset: None,
+        text: closing,
+    });
     Ok(())
 }
 

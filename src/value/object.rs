@@ -5,6 +5,7 @@
 //!
 //! Must not import `session` or `commands`.
 
+use super::format::is_char;
 use super::{Result, Target, ValueError};
 use crate::addr::Kva;
 use crate::debuginfo::{BaseEncoding, Type, TypeId, TypeIndex};
@@ -427,20 +428,24 @@ impl Value {
         Ok(k.type_index()?.size_of(self.ty)?)
     }
 
+    /// Reads kernel memory at `addr` for this value; a failure names the value's type.
+    fn read_kernel(&self, k: &dyn Target, addr: u64, buf: &mut [u8]) -> Result<()> {
+        k.read_virt(Kva(addr), buf).map_err(|e| ValueError::Read {
+            type_name: k
+                .type_index()
+                .map(|t| t.type_name(self.ty))
+                .unwrap_or_default(),
+            addr,
+            source: e,
+        })
+    }
+
     /// Reads `len` bytes of the value (from its start).
     pub fn read_bytes(&self, k: &dyn Target, len: usize) -> Result<Vec<u8>> {
         match &self.loc {
             Location::Kernel(a) => {
                 let mut buf = vec![0u8; len];
-                k.read_virt(Kva(*a), &mut buf)
-                    .map_err(|e| ValueError::Read {
-                        type_name: k
-                            .type_index()
-                            .map(|t| t.type_name(self.ty))
-                            .unwrap_or_default(),
-                        addr: *a,
-                        source: e,
-                    })?;
+                self.read_kernel(k, *a, &mut buf)?;
                 Ok(buf)
             }
             Location::Bytes(b) => {
@@ -483,14 +488,7 @@ impl Value {
         let mut buf = [0u8; 16];
         let dst = &mut buf[..n];
         match &self.loc {
-            Location::Kernel(a) => k.read_virt(Kva(*a), dst).map_err(|e| ValueError::Read {
-                type_name: k
-                    .type_index()
-                    .map(|t| t.type_name(self.ty))
-                    .unwrap_or_default(),
-                addr: *a,
-                source: e,
-            })?,
+            Location::Kernel(a) => self.read_kernel(k, *a, dst)?,
             Location::Bytes(b) => {
                 let take = n.min(b.len());
                 dst[..take].copy_from_slice(&b[..take]);
@@ -750,23 +748,8 @@ impl Value {
     pub fn string(&self, k: &dyn Target) -> Result<String> {
         let types = k.type_index()?;
         let t = self.resolved_type(k)?;
-        let is_char = |id: TypeId| {
-            types
-                .resolve(id)
-                .ok()
-                .and_then(|r| types.get(r).ok())
-                .is_some_and(|t| {
-                    matches!(
-                        &*t,
-                        Type::Base {
-                            encoding: BaseEncoding::SignedChar | BaseEncoding::UnsignedChar,
-                            ..
-                        }
-                    )
-                })
-        };
         match &*t {
-            Type::Array { elem, count } if is_char(*elem) => {
+            Type::Array { elem, count } if is_char(types, *elem) => {
                 let n = count.unwrap_or(MAX_STRING as u64).min(1 << 20) as usize;
                 let b = self.read_bytes(k, n)?;
                 let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
@@ -774,7 +757,7 @@ impl Value {
             }
             Type::Pointer {
                 target: Some(tg), ..
-            } if is_char(*tg) => {
+            } if is_char(types, *tg) => {
                 let p = self.raw(k, 8)?;
                 if p == 0 {
                     return Err(ValueError::NullPointer {

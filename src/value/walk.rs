@@ -212,21 +212,9 @@ pub fn rbtree_ordered(
     if order == RbOrder::InOrder {
         return rbtree(k, root, is_node, bound);
     }
-    let types = k.type_index()?;
-    let left = off(types, "struct rb_node", "rb_left")?;
-    let right = off(types, "struct rb_node", "rb_right")?;
     let mut w = Walk::default();
-    let first = if is_node {
-        root
-    } else {
-        match k.read_u64(Kva(root)) {
-            Ok(n) => n,
-            Err(e) => {
-                w.warnings
-                    .push(format!("cannot read rb_root.rb_node at {root:#x}: {e}"));
-                return Ok(w);
-            }
-        }
+    let Some(RbStart { left, right, first }) = rb_start(k, root, is_node, &mut w)? else {
+        return Ok(w);
     };
     let mut stack = vec![first];
     let mut seen = HashSet::new();
@@ -260,13 +248,24 @@ pub fn rbtree_ordered(
     Ok(w)
 }
 
-/// In-order walk of an rbtree from its `struct rb_root` at `root` (or, with `is_node`, from
-/// the node at `root` as the root). Returns `rb_node` addresses, smallest first.
-pub fn rbtree(k: &dyn Target, root: u64, is_node: bool, bound: usize) -> Result<Walk<u64>> {
+/// Where an rbtree walk starts: the child offsets of `struct rb_node` and the first node.
+struct RbStart {
+    left: u64,
+    right: u64,
+    first: u64,
+}
+
+/// The start of a walk from the `struct rb_root` at `root` (or, with `is_node`, the node at
+/// `root`); `None`, with a warning in `w`, when the root cannot be read.
+fn rb_start(
+    k: &dyn Target,
+    root: u64,
+    is_node: bool,
+    w: &mut Walk<u64>,
+) -> Result<Option<RbStart>> {
     let types = k.type_index()?;
     let left = off(types, "struct rb_node", "rb_left")?;
     let right = off(types, "struct rb_node", "rb_right")?;
-    let mut w = Walk::default();
     let first = if is_node {
         root
     } else {
@@ -275,9 +274,19 @@ pub fn rbtree(k: &dyn Target, root: u64, is_node: bool, bound: usize) -> Result<
             Err(e) => {
                 w.warnings
                     .push(format!("cannot read rb_root.rb_node at {root:#x}: {e}"));
-                return Ok(w);
+                return Ok(None);
             }
         }
+    };
+    Ok(Some(RbStart { left, right, first }))
+}
+
+/// In-order walk of an rbtree from its `struct rb_root` at `root` (or, with `is_node`, from
+/// the node at `root` as the root). Returns `rb_node` addresses, smallest first.
+pub fn rbtree(k: &dyn Target, root: u64, is_node: bool, bound: usize) -> Result<Walk<u64>> {
+    let mut w = Walk::default();
+    let Some(RbStart { left, right, first }) = rb_start(k, root, is_node, &mut w)? else {
+        return Ok(w);
     };
     let mut stack: Vec<u64> = Vec::new();
     let mut seen = HashSet::new();

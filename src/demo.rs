@@ -65,3 +65,39 @@ pub fn prepare(quiet: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
     }
     Ok((vmlinux, vmcore))
 }
+
+/// A few things to type first, printed when the demo opens its dump: an analyzer, a backtrace
+/// of a task the dump really has in D state (else PID 1), and one Rhai line that follows
+/// pointers the way C's `->` does.
+pub fn tour(session: &crate::session::Session) -> String {
+    let stuck = crate::tasks::task_list(session).ok().and_then(|list| {
+        list.tasks
+            .iter()
+            .find(|t| t.state == crate::tasks::TaskState::Uninterruptible)
+            .map(|t| (t.pid, t.comm.clone()))
+    });
+    let (pid, what) = match stuck {
+        Some((pid, comm)) => (pid, format!("where {comm} (PID {pid}, in D state) sleeps")),
+        None => (1, "where init (PID 1) sleeps".to_string()),
+    };
+    let rows = [
+        (
+            "hanginfo".to_string(),
+            "who blocks whom: locks, owners, deadlocks".to_string(),
+        ),
+        (format!("bt {pid}"), what),
+        (
+            "find_task(1).mm.owner.comm".to_string(),
+            "Rhai: pointers are followed as C's -> does".to_string(),
+        ),
+        (
+            "help".to_string(),
+            "every command; TAB completes them".to_string(),
+        ),
+    ];
+    let mut out = String::from("A short tour; try:\n");
+    for (cmd, why) in rows {
+        out.push_str(&format!("  {cmd:<30} {why}\n"));
+    }
+    out
+}

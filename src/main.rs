@@ -57,7 +57,8 @@ fn reader_went_away(message: &str) -> bool {
 }
 
 fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
-    if cli.files.first().is_some_and(|f| f.as_os_str() == "demo") {
+    let demo = cli.files.first().is_some_and(|f| f.as_os_str() == "demo");
+    if demo {
         let (vmlinux, vmcore) = rkdump::demo::prepare(cli.quiet)?;
         cli.files = vec![vmlinux, vmcore];
     }
@@ -154,6 +155,9 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(err, "{e}")?;
         }
         writeln!(out)?;
+        if demo {
+            writeln!(out, "{}", rkdump::demo::tour(shell.session()))?;
+        }
     }
     rkdump::repl::run(&mut shell)?;
     Ok(ExitCode::SUCCESS)

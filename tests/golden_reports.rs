@@ -46,6 +46,11 @@ fn normalize(report: &str, scenario: &str) -> String {
     // A decimal fraction is one number: sizes print as `12 MB` or `12.5 MB` by their value.
     let number = Regex::new(r"\d+(\.\d+)?").expect("regex");
     let blanks = Regex::new(r"[ \t]+").expect("regex");
+    // Dates: the guest's clock starts at a random date on every fixture build.
+    let date = Regex::new(
+        r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d+ \d+:\d+:\d+( [A-Z]+)? \d{4}\b",
+    )
+    .expect("regex");
     let name = |n: &str| match pids.get(n) {
         Some(comm) => format!("<pid:{comm}>"),
         None => n.to_string(),
@@ -53,6 +58,7 @@ fn normalize(report: &str, scenario: &str) -> String {
     let mut out = String::new();
     for line in report.lines() {
         let line = line.replace(&root, "<fixtures>");
+        let line = date.replace_all(&line, "<date>");
         let line = ps_row.replace(&line, |c: &regex_lite::Captures| {
             format!("{}{}{}{}{}", &c[1], name(&c[2]), &c[3], name(&c[4]), &c[5])
         });
@@ -89,11 +95,13 @@ fn normalize(report: &str, scenario: &str) -> String {
 fn normalize_replaces_run_dependent_parts() {
     let pids = truth_pids("live");
     let (pid, comm) = pids.iter().next().expect("a task");
-    let text = format!("-- pid={pid} cmd=x at 0xffffffffc0356060  Ran ms ago: 8822, 8826\n");
+    let text = format!(
+        "-- pid={pid} cmd=x at 0xffffffffc0356060  Ran ms ago: 8822, 8826\n  DATE: Sat Feb  3 04:05:06 UTC 2035\n"
+    );
     let got = normalize(&text, "live");
     assert_eq!(
         got,
-        format!("-- pid=<pid:{comm}> cmd=x at <addr> Ran ms ago: N, N\n")
+        format!("-- pid=<pid:{comm}> cmd=x at <addr> Ran ms ago: N, N\n DATE: <date>\n")
     );
 }
 

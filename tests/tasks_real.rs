@@ -437,7 +437,50 @@ fn lcs(a: &[rkdump::stack::Frame], b: &[DrgnFrame]) -> usize {
     dp[a.len()][b.len()]
 }
 
-/// Frames agreeing with drgn, over all tasks: 2·LCS / (ours + theirs), per dump.
+/// Whether a frame is a kernel entry point (a syscall, interrupt or exception entry), where a
+/// kernel stack trace ends.
+fn is_entry(name: Option<&str>) -> bool {
+    name.is_some_and(|n| n.starts_with("entry_") || n.starts_with("asm_"))
+}
+
+/// The frames of drgn's trace that drgn can name, up to its entry frame: drgn sometimes
+/// unwinds past the entry frame into unnamed frames, which say nothing about the kernel stack.
+fn drgn_comparable(frames: &[DrgnFrame]) -> (&[DrgnFrame], bool) {
+    for (i, f) in frames.iter().enumerate() {
+        if f.name.is_none() {
+            return (&frames[..i], true);
+        }
+        if is_entry(f.name.as_deref()) {
+            return (&frames[..=i], false);
+        }
+    }
+    (frames, false)
+}
+
+/// rkdump's frames over the same stretch as drgn's comparable ones: up to its own entry frame,
+/// and, where drgn's trace was cut at an unnamed frame, up to the frame matching drgn's last.
+fn ours_comparable<'a>(
+    ours: &'a [rkdump::stack::Frame],
+    theirs: &[DrgnFrame],
+    cut: bool,
+) -> &'a [rkdump::stack::Frame] {
+    let end = ours
+        .iter()
+        .position(|f| is_entry(f.symbol.as_deref()))
+        .map_or(ours.len(), |i| i + 1);
+    let ours = &ours[..end];
+    match theirs.last() {
+        Some(last) if cut => match ours.iter().position(|f| same(f, last)) {
+            Some(i) => &ours[..=i],
+            None => &ours[..ours.len().min(theirs.len())],
+        },
+        None if cut => &[],
+        _ => ours,
+    }
+}
+
+/// Frames agreeing with drgn, over all tasks: 2·LCS / (ours + theirs), per dump, over the
+/// frames drgn can name.
 fn check_drgn(dump: &str) -> f64 {
     let s = open(dump);
     let list: TaskList = tasks::task_list(&s).expect("task list");
@@ -447,7 +490,7 @@ fn check_drgn(dump: &str) -> f64 {
         list.tasks.len(),
         "{dump}: drgn and rkdump see different task counts"
     );
-    let (mut matched, mut total) = (0usize, 0usize);
+    let (mut matched, mut total, mut cut_tasks) = (0usize, 0usize, 0usize);
     let mut report = Vec::new();
     for t in &list.tasks {
         let ours = tasks::stack_trace(&s, &list, t).expect("trace");
@@ -462,7 +505,10 @@ fn check_drgn(dump: &str) -> f64 {
         let d = theirs
             .get(&t.addr)
             .unwrap_or_else(|| panic!("{dump}: drgn has no task {:x}", t.addr));
-        let m = lcs(&frames, d);
+        let (d, cut) = drgn_comparable(d);
+        cut_tasks += usize::from(cut);
+        let frames = ours_comparable(&frames, d, cut);
+        let m = lcs(frames, d);
         matched += 2 * m;
         total += frames.len() + d.len();
         if m != frames.len() || m != d.len() {
@@ -476,10 +522,19 @@ fn check_drgn(dump: &str) -> f64 {
         }
     }
     let pct = 100.0 * matched as f64 / total.max(1) as f64;
-    eprintln!("{dump}: {pct:.2}% of {total} frames agree with drgn");
+    eprintln!(
+        "{dump}: {pct:.2}% of {total} frames agree with drgn ({} tasks; {cut_tasks} of drgn's \
+         traces cut at an unnamed frame)",
+        list.tasks.len()
+    );
     for r in &report {
         eprintln!("  {r}");
     }
+    assert!(
+        total >= 10 * list.tasks.len(),
+        "{dump}: only {total} frames compared for {} tasks",
+        list.tasks.len()
+    );
     assert!(
         pct >= 98.0,
         "{dump}: only {pct:.2}% agreement with drgn:\n{}",

@@ -73,6 +73,9 @@ fn real_main(mut cli: Cli) -> anyhow::Result<ExitCode> {
         ..ScriptOptions::default()
     };
     let session = open_session(a, b)?.into_shared();
+    for w in session.open_warnings() {
+        eprintln!("rkdump: warning: {w}");
+    }
     // Module debuginfo directories; the module table is read here only when some are given.
     if !cli.debuginfo.is_empty() {
         match session.modules() {

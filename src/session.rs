@@ -34,6 +34,8 @@ pub struct Session {
     pub(crate) release: OnceLock<String>,
     /// The vmlinux's source-line table, made on first use (see `modules.rs`).
     pub(crate) lines: OnceLock<std::result::Result<crate::debuginfo::LineTable, String>>,
+    /// What the user should know about the dump as it opens (e.g. that the file ends early).
+    open_warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -114,10 +116,17 @@ impl Session {
 
     /// Builds a session from an already opened dump and vmlinux.
     pub fn from_parts(dump: Box<dyn Dump>, vmlinux: Vmlinux) -> Result<Self> {
-        if let Some(why) = dump.truncation() {
-            return Err(Error::Kernel(format!("{}: {why}", dump.path().display())));
-        }
-        let (layout, layout_source) = discover_layout(dump.as_ref(), &vmlinux)?;
+        // A file that ends early still opens: what it holds is often what matters, and every
+        // read of a missing page fails with its address.
+        let truncated = dump
+            .truncation()
+            .map(|why| format!("{}: {why}", dump.path().display()));
+        let with_truncation = |e: Error| match &truncated {
+            Some(t) => Error::Kernel(format!("{e} ({t})")),
+            None => e,
+        };
+        let (layout, layout_source) =
+            discover_layout(dump.as_ref(), &vmlinux).map_err(with_truncation)?;
         let percpu_end = vmlinux
             .section(".data..percpu")
             .filter(|s| s.addr == 0)
@@ -136,6 +145,7 @@ impl Session {
             module_table: OnceLock::new(),
             release: OnceLock::new(),
             lines: OnceLock::new(),
+            open_warnings: truncated.iter().cloned().collect(),
         };
         let slide = s.kaslr_offset();
         check_match(
@@ -143,7 +153,8 @@ impl Session {
             &s.vmlinux,
             &|kva, len| s.read_vec(kva, len).ok(),
             slide,
-        )?;
+        )
+        .map_err(with_truncation)?;
         s.per_cpu_offsets = s.read_per_cpu_offsets();
         Ok(s)
     }
@@ -153,6 +164,12 @@ impl Session {
         let arc = Arc::new(self);
         let _ = arc.self_ref.set(Arc::downgrade(&arc));
         arc
+    }
+
+    /// What the user should be told as the dump opens, one line each (e.g. that the file ends
+    /// early and how many pages are missing).
+    pub fn open_warnings(&self) -> &[String] {
+        &self.open_warnings
     }
 
     /// The `Arc` this session lives in, when it was made with [`Session::into_shared`].

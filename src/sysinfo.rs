@@ -275,7 +275,14 @@ pub fn format_memory(bytes: u64) -> String {
 
 /// Everything `sys` prints.
 pub fn sys_info(s: &Session) -> SysInfo {
-    let uts = utsname(s).unwrap_or_default();
+    let mut uts = utsname(s).unwrap_or_default();
+    // The page holding init_uts_ns may be missing (a file cut short); VMCOREINFO still names
+    // the release.
+    if uts.release.is_empty() {
+        if let Some(r) = s.dump().vmcoreinfo().and_then(|v| v.osrelease()) {
+            uts.release = r.to_string();
+        }
+    }
     let hz = hz(s);
     let uptime_secs = hz.and_then(|h| uptime_secs(s, h));
     let filtered =

@@ -212,9 +212,8 @@ fn missing_files_fail_cleanly() {
 #[test]
 fn truncated_and_corrupt_dumps_fail_cleanly() {
     let dir = tempdir();
+    // Cut before the page data: the headers themselves are incomplete.
     for (src, keep) in [
-        ("live.elf", 1 << 20),
-        ("live.mdf-zlib-d31", 64 << 10),
         ("live.mdf-zlib-d31.flat", 8 << 10),
         ("live.kdump-raw-zlib", 4096 + 100),
     ] {
@@ -234,6 +233,94 @@ fn truncated_and_corrupt_dumps_fail_cleanly() {
     let text = dir.join("notes.txt");
     std::fs::write(&text, "hello").unwrap();
     assert_clean_failure(&run(&common::vmlinux(), &text, &["sys"]), "notes.txt");
+}
+
+/// The number in `text` right before `word` (`"14504 of"` -> 14504).
+fn number_before(text: &str, word: &str) -> u64 {
+    let at = text
+        .find(word)
+        .unwrap_or_else(|| panic!("{word:?} not in {text}"));
+    let digits: String = text[..at]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .chars()
+        .rev()
+        .collect::<String>()
+        .parse()
+        .expect("a number")
+}
+
+/// A dump cut short opens: one warning line says where the file ends and how many pages are
+/// missing, RELEASE comes from VMCOREINFO when init_uts_ns's page is gone, and commands go on.
+#[test]
+fn truncated_dumps_open_and_say_what_is_missing() {
+    let t = common::truth("live");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::fixture("manifest.json")).unwrap())
+            .unwrap();
+    let entry = |file: &str| {
+        manifest["dumps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["file"] == file)
+            .unwrap_or_else(|| panic!("{file} not in the manifest"))
+            .clone()
+    };
+    let dir = tempdir();
+    for (src, keep) in [
+        ("live.mdf-zlib-d31", 3_000_000usize),
+        ("live.mdf-zlib-d31", 64 << 10),
+        ("live.elf", 100_000_000),
+        ("live.elf", 1 << 20),
+    ] {
+        let bytes = std::fs::read(common::fixture(src)).unwrap();
+        let full = bytes.len();
+        let cut = dir.join(format!("{src}.{keep}"));
+        std::fs::write(&cut, &bytes[..keep]).unwrap();
+        drop(bytes);
+        let o = run(&common::vmlinux(), &cut, &["sys"]);
+        let (err, out) = (stderr(&o), stdout(&o));
+        assert_eq!(o.status.code(), Some(0), "{src} cut at {keep}: {err}");
+        assert_eq!(err.lines().count(), 1, "one warning line: {err}");
+        assert!(
+            err.starts_with("rkdump: warning: ")
+                && err.contains(&cut.display().to_string())
+                && err.contains(&format!("ends early at offset {keep:#x} ({keep} bytes")),
+            "{err}"
+        );
+        if src.ends_with(".elf") {
+            // Every byte past the cut is page data: that many pages, give or take one per
+            // segment (a segment's pages need not be aligned in the file).
+            let described = number_before(&err, "): ");
+            assert!(
+                described <= full as u64 && full as u64 - described < 4096,
+                "{err}"
+            );
+            let missing = number_before(&err, "pages lie past it");
+            let expect = (described - keep as u64) / 4096;
+            assert!(
+                missing.abs_diff(expect) <= 16,
+                "{missing} vs {expect}: {err}"
+            );
+        } else {
+            let stored = entry(src)["num_dumpable"].as_u64().expect("num_dumpable");
+            assert_eq!(number_before(&err, "stored pages"), stored, "{err}");
+            let missing = number_before(&err, "of ");
+            assert!(missing > 0 && missing < stored, "{err}");
+        }
+        assert!(out.contains("[PARTIAL DUMP]"), "{out}");
+        let release = t["release"].as_str().unwrap();
+        assert!(
+            out.lines()
+                .any(|l| l.trim() == format!("RELEASE: {release}")),
+            "{out}"
+        );
+    }
 }
 
 #[test]

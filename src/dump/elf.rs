@@ -351,8 +351,19 @@ impl Dump for ElfDump {
             .map(|s| s.offset.saturating_add(s.filesz))
             .max()?;
         let have = self.source.len();
+        let missing: u64 = self
+            .segments
+            .iter()
+            .map(|s| {
+                let end = s.offset.saturating_add(s.filesz);
+                end.saturating_sub(s.offset.max(have)).div_ceil(4096)
+            })
+            .sum();
         (need > have).then(|| {
-            format!("truncated: the file has {have} bytes, its program headers describe {need}")
+            format!(
+                "the file ends early at offset {have:#x} ({have} bytes; its program headers \
+                 describe {need}): {missing} pages lie past it and read as missing"
+            )
         })
     }
     fn format(&self) -> DumpFormat {

@@ -708,6 +708,41 @@ impl KdumpDump {
         PageDesc::parse(&b)
     }
 
+    /// Where the data area starts: makedumpfile stores the one zero page there, and every
+    /// zero page's descriptor points at it.
+    fn data_start(&self) -> u64 {
+        self.desc_offset
+            .saturating_add(self.stored_pages.saturating_mul(PAGE_DESC_SIZE))
+    }
+
+    /// Whether descriptor `i` is a zero page sharing the data area's first page (or unreadable).
+    fn is_shared_zero_desc(&self, i: u64) -> bool {
+        self.desc(i)
+            .is_none_or(|d| u64::try_from(d.offset).ok() == Some(self.data_start()))
+    }
+
+    /// File offset where descriptor `i`'s data ends, if the descriptor can be read.
+    fn desc_end(&self, i: u64) -> Option<u64> {
+        let d = self.desc(i)?;
+        Some(
+            u64::try_from(d.offset)
+                .ok()?
+                .saturating_add(u64::from(d.size)),
+        )
+    }
+
+    /// The last descriptor with data of its own (not the shared zero page), if any can be read.
+    fn last_own_desc(&self) -> Option<u64> {
+        (0..self.stored_pages)
+            .rev()
+            .find(|&i| self.desc(i).is_some() && !self.is_shared_zero_desc(i))
+    }
+
+    /// The first descriptor at or after `i` (up to `last`) with data of its own.
+    fn next_own_desc(&self, i: u64, last: u64) -> Option<u64> {
+        (i..=last).find(|&j| !self.is_shared_zero_desc(j))
+    }
+
     /// The descriptor of a stored frame.
     pub fn page_desc(&self, pfn: Pfn) -> Option<PageDesc> {
         if !self.is_stored(pfn) {
@@ -798,25 +833,46 @@ impl PhysReader for KdumpDump {
 
 impl Dump for KdumpDump {
     fn truncation(&self) -> Option<String> {
-        if !self.source.complete() {
-            return Some("truncated: the flattened stream ends before its end marker".into());
-        }
         let have = self.source.len();
-        let last = self.stored_pages.checked_sub(1)?;
-        match self.desc(last) {
-            None => Some(format!(
-                "truncated: the page descriptor table ({} entries) runs past the end ({have} bytes)",
-                self.stored_pages
-            )),
-            Some(d) => {
-                let end = u64::try_from(d.offset)
-                    .unwrap_or(u64::MAX)
-                    .saturating_add(u64::from(d.size));
-                (end > have).then(|| {
-                    format!("truncated: the file has {have} bytes, its last page ends at {end}")
-                })
+        let stream = if self.source.complete() {
+            ""
+        } else {
+            "the flattened stream ends before its end marker; "
+        };
+        let n = self.stored_pages;
+        let Some(last) = self.last_own_desc() else {
+            // No page with data of its own: complete unless the descriptors themselves are cut.
+            if n == 0 || self.desc(n - 1).is_some() {
+                return (!stream.is_empty()).then(|| stream.trim_end_matches("; ").to_string());
+            }
+            return Some(format!(
+                "{stream}the file ends early at offset {have:#x}: its page descriptor table \
+                 ({n} entries at {:#x}) is cut, so all {n} stored pages are missing",
+                self.desc_offset
+            ));
+        };
+        if self.desc_end(last).is_some_and(|e| e <= have) {
+            return (!stream.is_empty()).then(|| stream.trim_end_matches("; ").to_string());
+        }
+        // Pages are written in descriptor order, so the descriptors whose data lies past the
+        // end are a tail: find where it starts, then count the pages in it.
+        let (mut lo, mut hi) = (0, last);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.next_own_desc(mid, last) {
+                Some(i) if self.desc_end(i).is_some_and(|e| e <= have) => lo = i + 1,
+                _ => hi = mid,
             }
         }
+        // Descriptors after `last` that cannot be read are missing too.
+        let missing = (lo..=last)
+            .filter(|&i| !self.is_shared_zero_desc(i))
+            .count()
+            + (last + 1..n).filter(|&i| self.desc(i).is_none()).count();
+        Some(format!(
+            "{stream}the file ends early at offset {have:#x} ({have} bytes): {missing} of {n} \
+             stored pages lie past it and read as missing"
+        ))
     }
     fn path(&self) -> &Path {
         &self.path

@@ -323,6 +323,38 @@ fn truncated_dumps_open_and_say_what_is_missing() {
     }
 }
 
+/// On a dump cut in the middle, `foreach bt` reports each task whose stack is missing and goes
+/// on: every task `ps` lists gets its header, whatever came before it.
+#[test]
+fn foreach_bt_goes_on_past_a_task_it_cannot_read() {
+    let dir = tempdir();
+    let bytes = std::fs::read(common::fixture("live.elf")).unwrap();
+    let cut = dir.join("live.elf.half");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 5]).unwrap();
+    drop(bytes);
+    let pids = |text: &str, prefix: &str| -> Vec<u64> {
+        let mut v: Vec<u64> = text
+            .lines()
+            .filter_map(|l| l.trim_start_matches('>').trim_start().strip_prefix(prefix))
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect();
+        v.sort();
+        v
+    };
+    let ps = stdout(&run(&common::vmlinux(), &cut, &["ps"]));
+    let listed = pids(&ps, "");
+    let o = run(&common::vmlinux(), &cut, &["foreach bt"]);
+    let bt = stdout(&o);
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    let failed: Vec<&str> = bt.lines().filter(|l| l.starts_with("bt: PID ")).collect();
+    assert!(
+        !failed.is_empty() && failed.iter().all(|l| l.contains("past its end")),
+        "some stacks lie past the cut: {failed:?}"
+    );
+    assert!(listed.len() > failed.len() + 10, "{ps}");
+    assert_eq!(pids(&bt, "PID:"), listed, "{bt}");
+}
+
 #[test]
 fn mismatched_vmlinux_is_named() {
     // A copy of the vmlinux whose build-id differs by one byte: the dump's VMCOREINFO BUILD-ID

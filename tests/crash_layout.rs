@@ -299,9 +299,27 @@ fn headers_are_crash_806s() {
         dev.lines().next(),
         Some("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL  READ WRITE")
     );
+    // crash sizes the NAME and SIZE columns to the longest name and size of the modules
+    // loaded, so the header follows the rows: NAME starts where the names start, SIZE ends
+    // where the sizes end, and BASE is centred in 16 columns between them.
     let m = run(s, "mod");
-    assert_eq!(
-        m.lines().next(),
-        Some("     MODULE       NAME                         BASE          SIZE  OBJECT FILE")
-    );
+    let header = m.lines().next().expect("header");
+    assert!(header.starts_with("     MODULE       NAME "), "{header}");
+    assert!(header.ends_with("SIZE  OBJECT FILE"), "{header}");
+    let size_end = header.find("SIZE").expect("SIZE") + 4;
+    let name_at = header.find("NAME").expect("NAME");
+    let base_at = header.find("BASE").expect("BASE");
+    for row in m.lines().skip(1) {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let name = row.find(&format!("  {}  ", cols[1])).expect("name") + 2;
+        assert_eq!(name, name_at, "{header}\n{row}");
+        let base = row.find(cols[2]).expect("base");
+        assert_eq!(
+            base + 6,
+            base_at,
+            "BASE centred over the base: {header}\n{row}"
+        );
+        let size = row[base + 16..].find(cols[3]).expect("size") + base + 16 + cols[3].len();
+        assert_eq!(size, size_end, "{header}\n{row}");
+    }
 }

@@ -117,6 +117,57 @@ fn the_sandbox_refuses_files_unless_granted() {
     assert_eq!(r.as_deref(), Ok("true"));
 }
 
+/// Commands reached through `exec`/`cmd` honour the calling script's capabilities: `run FILE`
+/// and `mod -S DIR` read host files, and a script started from a script gets no more than it.
+#[test]
+fn commands_from_scripts_honour_the_sandbox() {
+    let (r, out) = run(r#"exec("run /etc/hostname")"#);
+    let e = r.unwrap_err();
+    assert!(
+        e.contains("run /etc/hostname needs the 'fs-read' capability"),
+        "{e}"
+    );
+    assert!(!out.contains("Variable not found"), "{out}");
+    let (r, _) = run(r#"cmd("mod -S /etc")"#);
+    assert!(r.unwrap_err().contains("'fs-read' capability"));
+    let (r, _) = run(r#"exec("mod -s dm_mod /etc/passwd")"#);
+    assert!(r.unwrap_err().contains("'fs-read' capability"));
+    // mod with the default debuginfo folders reads nothing the script names.
+    let (r, _) = run(r#"exec("mod").contains("dm_mod")"#);
+    assert_eq!(r.as_deref(), Ok("true"));
+
+    // The user granted everything to the commands; the script only fs-read: the script it
+    // runs may read files but not run processes.
+    let inner = std::env::temp_dir().join(format!("rkdump-ceiling-{}.rhai", std::process::id()));
+    std::fs::write(
+        &inner,
+        "print(read_file(\"/proc/self/comm\").len() > 0);\nrun_process(\"id\")\n",
+    )
+    .unwrap();
+    let all = Capabilities::parse_all(&["fs-read,fs-write,exec"]).unwrap();
+    let (reg, _) = build_registry(&ScriptOptions {
+        caps: all,
+        ..ScriptOptions::default()
+    });
+    let mut read_only = Capabilities::none();
+    read_only.grant(Capability::FsRead);
+    let out = Capture::default();
+    let host = ScriptHost::new(
+        session(),
+        registry_cell(&reg),
+        ScriptOptions {
+            caps: read_only,
+            ..ScriptOptions::default()
+        },
+        Box::new(out.clone()),
+    );
+    let src = format!(r#"exec("run {}")"#, inner.display());
+    let r = host.run("outer.rhai", &src, &[]).map_err(|e| e.to_string());
+    let _ = std::fs::remove_file(&inner);
+    let e = r.unwrap_err();
+    assert!(e.contains("'exec' capability"), "{e}");
+}
+
 #[test]
 fn runaway_scripts_stop_at_the_budget() {
     let (r, _) = run_with(

@@ -480,11 +480,10 @@ pub fn bt_data(session: &Session, args: &[String]) -> Result<Vec<Data>> {
     let sel = bt_selection(session, &o, &list)?;
     let orc = tasks::kernel_orc_ref(session)?;
     sel.into_iter()
-        .map(|t| {
-            Ok(trace_data(
-                t,
-                &tasks::stack_trace_with(session, &orc, &list, t)?,
-            ))
+        .map(|t| match tasks::stack_trace_with(session, &orc, &list, t) {
+            Ok(trace) => Ok(trace_data(t, &trace)),
+            Err(Error::Interrupted) => Err(Error::Interrupted),
+            Err(e) => Ok(super::task_error_data(t, &e)),
         })
         .collect()
 }
@@ -514,7 +513,10 @@ impl Command for Bt {
             if i > 0 {
                 writeln!(out)?;
             }
-            run_one(session, &orc, &list, t, &o, &style, out)?;
+            // One task whose stack cannot be read must not hide the others.
+            if let Err(e) = run_one(session, &orc, &list, t, &o, &style, out) {
+                super::report_task_error(out, "bt", t, e)?;
+            }
         }
         Ok(())
     }

@@ -235,7 +235,13 @@ impl Command for Files {
                 writeln!(out)?;
             }
             task_header(t, out)?;
-            let (root, cwd, files) = open_files(session, t.addr)?;
+            let (root, cwd, files) = match open_files(session, t.addr) {
+                Ok(f) => f,
+                Err(e) => {
+                    super::report_task_error(out, "files", t, e)?;
+                    continue;
+                }
+            };
             writeln!(
                 out,
                 "ROOT: {}    CWD: {}",
@@ -264,7 +270,14 @@ impl Command for Files {
         let list = tasks::task_list(session)?;
         let mut all = Vec::new();
         for t in tasks_for(session, &list, args, "files")? {
-            let (root, cwd, files) = open_files(session, t.addr)?;
+            let (root, cwd, files) = match open_files(session, t.addr) {
+                Ok(f) => f,
+                Err(Error::Interrupted) => return Err(Error::Interrupted),
+                Err(e) => {
+                    all.push(super::task_error_data(t, &e));
+                    continue;
+                }
+            };
             all.push(Data::map([
                 ("pid", Data::Int(i64::from(t.pid))),
                 ("task", Data::addr(t.addr)),

@@ -35,6 +35,48 @@ pub mod whatis;
 pub use args::{parse_address, split_line, Opts};
 pub use data::Data;
 
+/// In a loop over tasks, turns an error that concerns one task into a line naming the task
+/// (as crash does) so the loop goes on; output errors and Ctrl-C still end the command.
+pub fn report_task_error(
+    out: &mut dyn Write,
+    cmd: &str,
+    t: &crate::tasks::TaskInfo,
+    e: Error,
+) -> Result<()> {
+    match e {
+        Error::Io(_) | Error::Interrupted => Err(e),
+        e => {
+            writeln!(out, "{cmd}: PID {} ({}): {e}", t.pid, t.comm)?;
+            Ok(())
+        }
+    }
+}
+
+/// Runs one command, turning a panic (a bug in rkdump) into an error that names the command
+/// line, so that one command's bug never ends the session.
+pub fn guarded<T>(line: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(Error::Kernel(format!(
+            "internal error in `{line}`: {why} (a bug in rkdump; the session goes on)"
+        )))
+    })
+}
+
+/// The structured counterpart of [`report_task_error`]: the task's entry carries the error.
+pub fn task_error_data(t: &crate::tasks::TaskInfo, e: &Error) -> Data {
+    Data::map([
+        ("pid", Data::Int(t.pid.into())),
+        ("comm", Data::Str(t.comm.clone())),
+        ("task", Data::addr(t.addr)),
+        ("error", Data::Str(e.to_string())),
+    ])
+}
+
 /// One built-in command.
 pub trait Command: Send + Sync {
     /// The name typed at the prompt.
@@ -53,6 +95,11 @@ pub trait Command: Send + Sync {
     /// one say so.
     fn data(&self, _session: &Session, _args: &[String]) -> Result<Data> {
         Err(Error::NoData(self.name().to_string()))
+    }
+    /// What reads files of the machine rkdump runs on (not the dump) when this command runs
+    /// with `args`, if anything does: a script needs the `fs-read` capability to run it.
+    fn reads_host_files(&self, _args: &[String]) -> Option<String> {
+        None
     }
 }
 
@@ -146,7 +193,7 @@ impl Registry {
             return Ok(false);
         };
         crate::interrupt::clear();
-        match cmd.data(session, args) {
+        match guarded(line, || cmd.data(session, args)) {
             Ok(d) => {
                 writeln!(out, "{}", d.to_json())?;
                 Ok(true)
@@ -184,6 +231,6 @@ impl Registry {
         if name == "help" {
             return help::run_help(self, args, out);
         }
-        cmd.run(session, args, out)
+        guarded(line, || cmd.run(session, args, out))
     }
 }

@@ -33,6 +33,13 @@ impl Command for Mod {
     fn usage(&self) -> &'static str {
         USAGE
     }
+    fn reads_host_files(&self, args: &[String]) -> Option<String> {
+        // The default debuginfo folders are read for any module lookup; a folder or file
+        // named here may be anything on the machine.
+        let o = Opts::parse("mod", args, "St", "s", &[]).ok()?;
+        ((o.has("S") || o.value("s").is_some()) && !o.positional.is_empty())
+            .then(|| format!("mod reading {}", o.positional.join(" ")))
+    }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let o = Opts::parse("mod", args, "St", "s", &[])?;
         let table = session.modules()?;

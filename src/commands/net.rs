@@ -271,7 +271,13 @@ impl Command for Net {
                     writeln!(out)?;
                 }
                 task_header(t, out)?;
-                let socks = task_sockets(session, t.addr)?;
+                let socks = match task_sockets(session, t.addr) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        super::report_task_error(out, "net", t, e)?;
+                        continue;
+                    }
+                };
                 if socks.is_empty() {
                     writeln!(out, "No open sockets.")?;
                     continue;

@@ -151,7 +151,9 @@ impl Command for Task {
         let members = o.value("R");
         // crash ends each task's block with a blank line.
         for t in sel {
-            print_task(session, t, members, &radix, out)?;
+            if let Err(e) = print_task(session, t, members, &radix, out) {
+                super::report_task_error(out, "task", t, e)?;
+            }
             writeln!(out)?;
         }
         Ok(())

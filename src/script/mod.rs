@@ -161,6 +161,9 @@ impl ScriptHost {
         options: ScriptOptions,
         out: Box<dyn Write + Send>,
     ) -> Self {
+        // A script started by another script's exec()/cmd() gets no more than its caller.
+        let mut options = options;
+        options.caps = sandbox::effective(&options.caps);
         let ctx = Arc::new(HostContext {
             session,
             registry,

@@ -84,9 +84,57 @@ impl Capabilities {
     }
 }
 
+impl Capabilities {
+    /// The capabilities both `self` and `other` grant.
+    pub fn intersect(&self, other: &Capabilities) -> Capabilities {
+        Capabilities(self.0.intersection(&other.0).copied().collect())
+    }
+}
+
+thread_local! {
+    /// The capabilities of the script whose `exec`/`cmd` is running a command on this thread:
+    /// a script started from there (`run FILE`, a pack command) gets no more than that.
+    static CEILING: std::cell::RefCell<Option<Capabilities>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a command started by a script) with the capabilities capped at `caps`.
+pub fn with_ceiling<T>(caps: &Capabilities, f: impl FnOnce() -> T) -> T {
+    let outer = CEILING.with(|c| c.borrow().clone());
+    let inner = outer
+        .as_ref()
+        .map_or_else(|| caps.clone(), |o| o.intersect(caps));
+    CEILING.with(|c| *c.borrow_mut() = Some(inner));
+    let r = f();
+    CEILING.with(|c| *c.borrow_mut() = outer);
+    r
+}
+
+/// `caps` capped at the ceiling of the script running the current command, if any.
+pub fn effective(caps: &Capabilities) -> Capabilities {
+    CEILING.with(|c| match c.borrow().as_ref() {
+        Some(ceiling) => caps.intersect(ceiling),
+        None => caps.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ceiling_caps_nested_runs() {
+        let all = Capabilities::parse_all(&["fs-read,fs-write,exec"]).expect("parses");
+        let read = Capabilities::parse_all(&["fs-read"]).expect("parses");
+        assert_eq!(effective(&all), all);
+        with_ceiling(&read, || {
+            assert_eq!(effective(&all), read);
+            with_ceiling(&all, || assert_eq!(effective(&all), read));
+            with_ceiling(&Capabilities::none(), || {
+                assert!(!effective(&all).has(Capability::FsRead))
+            });
+        });
+        assert_eq!(effective(&all), all);
+    }
 
     #[test]
     fn parses_and_checks() {

@@ -82,6 +82,12 @@ impl Command for RunCommand {
     fn usage(&self) -> &'static str {
         "run FILE [ARGS...]\n  runs FILE with ARGS in its ARGV array (the sandbox and --allow grants apply)"
     }
+    fn reads_host_files(&self, args: &[String]) -> Option<String> {
+        Some(format!(
+            "run {}",
+            args.first().map_or("FILE", String::as_str)
+        ))
+    }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let (file, rest) = args
             .split_first()

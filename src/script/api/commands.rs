@@ -1,7 +1,9 @@
 //! Built-in commands from scripts: `exec(cmd)` → its text (pipes work: `exec("log | tail 5")`),
 //! `exec_bg(cmd, timeout_s)` → the text it printed before the timeout, `cmd(name)` /
 //! `cmd(name, args)` / `cmd("name args")` → its structured result; PyKdump's `exec_crash_command(_bg)`.
-//! Redirections to files inside `exec` need the fs-write capability.
+//! Redirections to files inside `exec` need the fs-write capability, and commands that read files
+//! of the host (`run FILE`, `mod -S DIR`) need fs-read; a script started from here (`run`, a pack
+//! command) gets no more capabilities than the script that started it.
 //!
 //! ```rhai
 //! let release = cmd("sys").release;
@@ -9,10 +11,10 @@
 //! ```
 
 use crate::commands::pipe::{split_pipeline, Stage};
-use crate::commands::Data;
+use crate::commands::{Data, Registry};
 use crate::register_aliases;
 use crate::script::error::{from_error, runtime};
-use crate::script::sandbox::Capability;
+use crate::script::sandbox::{self, Capability};
 use crate::script::HostContext;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
 use std::io::Write;
@@ -40,8 +42,24 @@ impl Write for DeadlineBuf {
     }
 }
 
+/// Checks that the calling script may run `name args`: a command that reads files of the host
+/// needs `fs-read`.
+fn check_host_files(ctx: &HostContext, reg: &Registry, words: &[String]) -> R<()> {
+    let Some((name, args)) = words.split_first() else {
+        return Ok(());
+    };
+    match reg.find(name).and_then(|c| c.reads_host_files(args)) {
+        Some(what) => ctx
+            .options
+            .caps
+            .check(Capability::FsRead, &what)
+            .map_err(|m| runtime("sandbox", m, None)),
+        None => Ok(()),
+    }
+}
+
 fn run_text(ctx: &HostContext, line: &str, deadline: Option<Instant>) -> R<String> {
-    let (_, stages) = split_pipeline(line).map_err(from_error)?;
+    let (command, stages) = split_pipeline(line).map_err(from_error)?;
     if stages.iter().any(|s| matches!(s, Stage::Redirect { .. })) {
         ctx.options
             .caps
@@ -51,11 +69,19 @@ fn run_text(ctx: &HostContext, line: &str, deadline: Option<Instant>) -> R<Strin
     let reg = ctx
         .registry()
         .ok_or_else(|| runtime("internal", "command registry is gone".into(), None))?;
+    check_host_files(
+        ctx,
+        &reg,
+        &crate::commands::split_line(&command).map_err(from_error)?,
+    )?;
     let mut out = DeadlineBuf {
         buf: Vec::new(),
         deadline,
     };
-    let result = reg.run_pipeline(&ctx.session, line, &mut out);
+    // A script this command starts (`run`, a pack command) gets no more than this script.
+    let result = sandbox::with_ceiling(&ctx.options.caps, || {
+        reg.run_pipeline(&ctx.session, line, &mut out)
+    });
     let text = String::from_utf8_lossy(&out.buf).into_owned();
     match result {
         Ok(()) => Ok(text),
@@ -96,9 +122,13 @@ fn run_data(ctx: &HostContext, name: &str, args: &str) -> R<Dynamic> {
     let cmd = reg
         .find(name)
         .ok_or_else(|| runtime("usage", format!("{name}: command not found"), None))?;
-    cmd.data(&ctx.session, args)
-        .map(to_dynamic)
-        .map_err(from_error)
+    check_host_files(ctx, &reg, &words)?;
+    let line = words.join(" ");
+    sandbox::with_ceiling(&ctx.options.caps, || {
+        crate::commands::guarded(&line, || cmd.data(&ctx.session, args))
+    })
+    .map(to_dynamic)
+    .map_err(from_error)
 }
 
 /// Registers `exec`, `exec_bg`, `cmd` and their aliases.

@@ -99,12 +99,22 @@ impl Command for P {
         // Not in the vmlinux: the expression's module types or globals (module debuginfo,
         // loaded on first need).
         let module;
-        let (target, results): (&dyn Target, _) = match evaluate(session, &text) {
-            Ok(r) => (session, r),
+        let module2;
+        let first = match session.module_target_for_types(&text) {
+            // A type the vmlinux only declares: the module's definition, never the
+            // declaration's size 0.
+            Some(t) => {
+                module = t;
+                Ok((&module as &dyn Target, evaluate_in(&module, &text)?))
+            }
+            None => evaluate(session, &text).map(|r| (session as &dyn Target, r)),
+        };
+        let (target, results): (&dyn Target, _) = match first {
+            Ok(r) => r,
             Err(e) => match session.module_target_for_expr(&text) {
                 Some(t) => {
-                    module = t;
-                    (&module, evaluate_in(&module, &text)?)
+                    module2 = t;
+                    (&module2, evaluate_in(&module2, &text)?)
                 }
                 None => return Err(e),
             },

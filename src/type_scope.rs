@@ -309,6 +309,43 @@ impl Session {
         }
     }
 
+    /// Global variable `name` as a value with its scope: a vmlinux variable, a symbol the
+    /// linker script defines as an alias of one (`jiffies` = `jiffies_64`, typed like the
+    /// variable at its address), or a module's global or static (`name_rb_tree` in dm_mod;
+    /// that module's debuginfo loaded on first need). Per-CPU variables give their offset.
+    pub fn read_global(&self, name: &str) -> Result<(TypeScope, Value)> {
+        if let Ok((addr, ty)) = self.global(name) {
+            return Ok((TypeScope::Vmlinux, Value::at(ty, addr)));
+        }
+        if self.symbol_addr(name).is_some() {
+            let e = crate::value::expr::Expr::Ident(name.to_string());
+            if let Ok(v) = crate::value::expr::eval(self, &e, None) {
+                if v.address().is_some() {
+                    return Ok((TypeScope::Vmlinux, v));
+                }
+            }
+        } else if let Ok(table) = self.modules() {
+            if let Some((addr, d, ty)) = table.global(&self.release_cached(), name) {
+                return Ok((TypeScope::Module(d), Value::at(ty, addr)));
+            }
+        }
+        Err(Error::Kernel(format!(
+            "no global variable '{name}' in the debug info of the vmlinux or a module"
+        )))
+    }
+
+    /// The runtime address of symbol `name`: the vmlinux's, else the first module's (from
+    /// its kallsyms, no debuginfo needed).
+    pub fn any_symbol_addr(&self, name: &str) -> Option<u64> {
+        self.symbol_addr(name).or_else(|| {
+            self.modules()
+                .ok()?
+                .modules
+                .iter()
+                .find_map(|m| m.symbol_addr(name))
+        })
+    }
+
     /// Runs `f` with the target of `scope`.
     pub fn with_scope<R>(&self, scope: &TypeScope, f: impl FnOnce(&dyn Target) -> R) -> R {
         let t = scope.target(self);

@@ -22,8 +22,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 const MAX_MODULES: usize = 65536;
 /// Most symbols read from one module's kallsyms.
 const MAX_MODULE_SYMBOLS: u64 = 1 << 20;
-/// Size of an `Elf64_Sym`.
-const ELF64_SYM_SIZE: u64 = 24;
 /// `MODULE_NAME_LEN` (64 - sizeof(unsigned long)).
 const MODULE_NAME_LEN: usize = 56;
 /// `MODULE_REF_BASE`: `mod->refcnt` starts at 1 for a live module; `/proc/modules` and `lsmod`
@@ -629,17 +627,40 @@ fn read_kallsyms(s: &Session, m: &Value) -> Result<Vec<ModuleSymbol>> {
     let symtab = ks.member_u64(s, "symtab")?;
     let strtab = ks.member_u64(s, "strtab")?;
     let typetab = ks.member_u64(s, "typetab").unwrap_or(0);
-    let raw = s.read_vec(Kva(symtab), (n * ELF64_SYM_SIZE) as usize)?;
+    // The symbol table is an array of `Elf64_Sym` (include/uapi/linux/elf.h), described in
+    // the vmlinux's DWARF.
+    let sym = s.find_type("Elf64_Sym")?;
+    let esz = s.types()?.size_of(sym)?;
+    let (name_at, value_at, size_at) = (
+        s.offset_in(sym, "st_name")? as usize,
+        s.offset_in(sym, "st_value")? as usize,
+        s.offset_in(sym, "st_size")? as usize,
+    );
+    let raw = s.read_vec(Kva(symtab), (n * esz) as usize)?;
     let types = if typetab != 0 {
         s.read_vec(Kva(typetab), n as usize).unwrap_or_default()
     } else {
         Vec::new()
     };
-    let le32 = |b: &[u8]| b.try_into().map(u32::from_le_bytes).unwrap_or(0);
-    let le64 = |b: &[u8]| b.try_into().map(u64::from_le_bytes).unwrap_or(0);
+    let le32 = |b: Option<&[u8]>| {
+        b.and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
+            .unwrap_or(0)
+    };
+    let le64 = |b: Option<&[u8]>| {
+        b.and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
+            .unwrap_or(0)
+    };
     let entries: Vec<(u32, u64, u64)> = raw
-        .chunks_exact(ELF64_SYM_SIZE as usize)
-        .map(|e| (le32(&e[0..4]), le64(&e[8..16]), le64(&e[16..24])))
+        .chunks_exact(esz.max(1) as usize)
+        .map(|e| {
+            (
+                le32(e.get(name_at..name_at + 4)),
+                le64(e.get(value_at..value_at + 8)),
+                le64(e.get(size_at..size_at + 8)),
+            )
+        })
         .collect();
     // The names: one read of the whole string table (up to the last name plus slack), page
     // by page reads if that fails.

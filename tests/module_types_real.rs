@@ -39,6 +39,7 @@ fn rkdump_layout(s: &Session, name: &str) -> (u64, Layout) {
 fn drgn_layouts(types: &[&str]) -> BTreeMap<String, (u64, Layout)> {
     let script = r#"
 import json, sys
+from drgn import sizeof
 out = {}
 for name in sys.argv[1].split(","):
     t = prog.type(name)

@@ -273,3 +273,33 @@ print(type_exists("struct mapped_device"));"#;
         lines[0]
     );
 }
+
+/// `cmd("struct …")` and `cmd("p …")` return maps: the layout of a module type (with the
+/// module that defines it), and values.
+#[test]
+fn struct_and_p_give_structured_results() {
+    let script = r#"let l = cmd("struct mapped_device");
+print(`${l.type}|${l.size}|${l.module}|${l.members.len()}`);
+let name = l.members.filter(|m| m.name == "name")[0]; print(name.offset);
+print(cmd("p sizeof(struct dm_table)").value);
+print(cmd("struct uts_namespace init_uts_ns").value.name.release);"#;
+    let out = rkdump_lines(&[script]);
+    let lines: Vec<&str> = out.lines().collect();
+    let want = drgn_layouts(&["struct mapped_device", "struct dm_table"]);
+    let (size, members) = &want["struct mapped_device"];
+    assert_eq!(
+        lines[0],
+        format!("struct mapped_device|{size}|dm_mod|{}", members.len())
+    );
+    let name_bits = members
+        .iter()
+        .find(|m| m.0 == "name")
+        .map(|m| m.1)
+        .expect("name member");
+    assert_eq!(lines[1], (name_bits / 8).to_string());
+    assert_eq!(lines[2], want["struct dm_table"].0.to_string());
+    assert_eq!(
+        lines[3],
+        common::truth("live")["release"].as_str().expect("release")
+    );
+}

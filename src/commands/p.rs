@@ -129,4 +129,34 @@ impl Command for P {
         }
         Ok(())
     }
+    /// Each result as `{label, type, address, module, value}` (a list for `sym:a`).
+    fn data(&self, session: &Session, args: &[String]) -> Result<super::Data> {
+        use super::value_data::object_data;
+        let o = Opts::parse("p", args, "xdu", "", &[])?;
+        let text = o.positional.join(" ");
+        let module = session.module_target_for_types(&text).or_else(|| {
+            evaluate(session, &text)
+                .is_err()
+                .then(|| session.module_target_for_expr(&text))
+                .flatten()
+        });
+        let (target, name): (&dyn Target, Option<String>) = match &module {
+            Some(m) => (m, Some(m.debug().module.clone())),
+            None => (session, None),
+        };
+        let items = evaluate_in(target, &text)?
+            .iter()
+            .map(|r| {
+                let mut d = object_data(target, &r.value, name.as_deref())?;
+                if let super::Data::Map(fields) = &mut d {
+                    fields.insert(
+                        0,
+                        ("label".into(), super::Data::opt_str(r.label.as_deref())),
+                    );
+                }
+                Ok(d)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(super::Data::one_or_list(items))
+    }
 }

@@ -274,6 +274,44 @@ impl Command for StructCmd {
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         run_struct(session, self.keyword, args, out)
     }
+    /// Without an address, the type's layout (`type`, `size`, `module`, `members`); with
+    /// one, the object (`type`, `address`, `module`, `value`; a list for a count).
+    fn data(&self, session: &Session, args: &[String]) -> Result<super::Data> {
+        struct_data(session, self.keyword, args)
+    }
+}
+
+/// The structured result of `struct`/`union` (see [`StructCmd`]'s `data`).
+pub(crate) fn struct_data(
+    session: &Session,
+    keyword: &str,
+    args: &[String],
+) -> Result<super::Data> {
+    use super::value_data::{layout_data, object_data};
+    let o = Opts::parse(keyword, args, "oxdfpl", "", &[])?;
+    let spec = o
+        .positional
+        .first()
+        .ok_or_else(|| Error::Usage(format!("{keyword}: missing type name")))?;
+    let tname = spec.split_once('.').map_or(spec.as_str(), |(t, _)| t);
+    let st = lookup_type(session, keyword, tname)?;
+    let module = st.scope.module_name().map(str::to_string);
+    let target = st.target(session);
+    let k: &dyn Target = &*target;
+    let Some(addr_word) = o.positional.get(1) else {
+        return layout_data(k.type_index()?, st.id, module.as_deref());
+    };
+    let addr = address_arg(session, addr_word)?;
+    let count = o
+        .positional
+        .get(2)
+        .and_then(|c| c.parse::<i64>().ok())
+        .unwrap_or(1);
+    let objs = read_objects(k, st.id, addr, count)?
+        .iter()
+        .map(|v| object_data(k, v, module.as_deref()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(super::Data::one_or_list(objs))
 }
 
 /// A `-s struct[.member[,member]]` argument of `list` and `tree`.

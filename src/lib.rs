@@ -22,6 +22,7 @@ pub mod session;
 pub mod stack;
 pub mod sysinfo;
 pub mod tasks;
+pub mod type_scope;
 pub mod value;
 
 pub use error::{Error, Result};

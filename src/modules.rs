@@ -22,8 +22,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 const MAX_MODULES: usize = 65536;
 /// Most symbols read from one module's kallsyms.
 const MAX_MODULE_SYMBOLS: u64 = 1 << 20;
-/// Size of an `Elf64_Sym`.
-const ELF64_SYM_SIZE: u64 = 24;
 /// `MODULE_NAME_LEN` (64 - sizeof(unsigned long)).
 const MODULE_NAME_LEN: usize = 56;
 /// `MODULE_REF_BASE`: `mod->refcnt` starts at 1 for a live module; `/proc/modules` and `lsmod`
@@ -154,6 +152,8 @@ pub struct ModuleDebug {
     bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
     /// Its line table, relocated to the module's runtime sections on first use.
     lines: OnceLock<std::result::Result<Arc<LineTable>, String>>,
+    /// The member-path cache of values of its types.
+    paths: PathCache,
 }
 
 impl ModuleDebug {
@@ -202,6 +202,9 @@ pub struct ModuleTable {
     warned: Mutex<Vec<String>>,
     /// Module name → GNU build-id (hex) read from its in-memory `.note.gnu.build-id`.
     build_ids: HashMap<String, String>,
+    /// Type name → the module that defines it completely (and the type there), or `None`
+    /// when no module does; see `type_scope.rs`.
+    type_answers: Mutex<HashMap<String, Option<(String, TypeId)>>>,
 }
 
 /// Normalized module name: `-` and `_` are the same (`dm-mod.ko` is `dm_mod`).
@@ -289,6 +292,26 @@ impl ModuleTable {
         if let Ok(mut m) = self.debug.lock() {
             m.retain(|_, v| matches!(v, DebugState::Loaded(_)));
         }
+        self.forget_types();
+    }
+
+    /// The remembered answer for type `name` (see [`ModuleTable::remember_type`]).
+    pub(crate) fn remembered_type(&self, name: &str) -> Option<Option<(String, TypeId)>> {
+        self.type_answers.lock().ok()?.get(name).cloned()
+    }
+
+    /// Remembers which module defines type `name` completely (`None`: none does).
+    pub(crate) fn remember_type(&self, name: &str, answer: Option<(String, TypeId)>) {
+        if let Ok(mut m) = self.type_answers.lock() {
+            m.insert(name.to_string(), answer);
+        }
+    }
+
+    /// Forgets remembered type answers (the set of debuginfo files changed).
+    fn forget_types(&self) {
+        if let Ok(mut m) = self.type_answers.lock() {
+            m.clear();
+        }
     }
 
     /// The directories searched for module debuginfo, in order.
@@ -362,6 +385,10 @@ impl ModuleTable {
             })?,
         };
         let result = open_debug(&m.name, &path);
+        if file.is_some() {
+            // A file named by the user may define types differently than the one found.
+            self.forget_types();
+        }
         if let Ok(mut map) = self.debug.lock() {
             map.insert(
                 m.name.clone(),
@@ -415,26 +442,6 @@ impl ModuleTable {
             }
         }
         (ok, missing)
-    }
-
-    /// Finds a type by C name in the modules' debuginfo (loading it as needed), in list order.
-    pub fn find_type(&self, release: &str, name: &str) -> Option<(Arc<ModuleDebug>, TypeId)> {
-        // Loaded ones first: no file is opened when a loaded module already has the type.
-        for pass in 0..2 {
-            for m in &self.modules {
-                let d = if pass == 0 {
-                    self.loaded_debuginfo(&m.name)
-                } else {
-                    self.debuginfo(release, &m.name)
-                };
-                if let Some(d) = d {
-                    if let Some(t) = d.types.find_type(name) {
-                        return Some((d, t));
-                    }
-                }
-            }
-        }
-        None
     }
 
     /// A module global variable: its runtime address (from the module's kallsyms, which
@@ -491,6 +498,7 @@ pub(crate) fn open_debug(name: &str, path: &Path) -> Result<Arc<ModuleDebug>> {
         types,
         bytes,
         lines: OnceLock::new(),
+        paths: PathCache::new(),
     }))
 }
 
@@ -619,17 +627,40 @@ fn read_kallsyms(s: &Session, m: &Value) -> Result<Vec<ModuleSymbol>> {
     let symtab = ks.member_u64(s, "symtab")?;
     let strtab = ks.member_u64(s, "strtab")?;
     let typetab = ks.member_u64(s, "typetab").unwrap_or(0);
-    let raw = s.read_vec(Kva(symtab), (n * ELF64_SYM_SIZE) as usize)?;
+    // The symbol table is an array of `Elf64_Sym` (include/uapi/linux/elf.h), described in
+    // the vmlinux's DWARF.
+    let sym = s.find_type("Elf64_Sym")?;
+    let esz = s.types()?.size_of(sym)?;
+    let (name_at, value_at, size_at) = (
+        s.offset_in(sym, "st_name")? as usize,
+        s.offset_in(sym, "st_value")? as usize,
+        s.offset_in(sym, "st_size")? as usize,
+    );
+    let raw = s.read_vec(Kva(symtab), (n * esz) as usize)?;
     let types = if typetab != 0 {
         s.read_vec(Kva(typetab), n as usize).unwrap_or_default()
     } else {
         Vec::new()
     };
-    let le32 = |b: &[u8]| b.try_into().map(u32::from_le_bytes).unwrap_or(0);
-    let le64 = |b: &[u8]| b.try_into().map(u64::from_le_bytes).unwrap_or(0);
+    let le32 = |b: Option<&[u8]>| {
+        b.and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
+            .unwrap_or(0)
+    };
+    let le64 = |b: Option<&[u8]>| {
+        b.and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
+            .unwrap_or(0)
+    };
     let entries: Vec<(u32, u64, u64)> = raw
-        .chunks_exact(ELF64_SYM_SIZE as usize)
-        .map(|e| (le32(&e[0..4]), le64(&e[8..16]), le64(&e[16..24])))
+        .chunks_exact(esz.max(1) as usize)
+        .map(|e| {
+            (
+                le32(e.get(name_at..name_at + 4)),
+                le64(e.get(value_at..value_at + 8)),
+                le64(e.get(size_at..size_at + 8)),
+            )
+        })
         .collect();
     // The names: one read of the whole string table (up to the last name plus slack), page
     // by page reads if that fails.
@@ -709,17 +740,12 @@ impl SymbolResolver for ModuleAwareSymbols<'_> {
 pub struct ModuleTarget<'a> {
     session: &'a Session,
     debug: Arc<ModuleDebug>,
-    paths: PathCache,
 }
 
 impl<'a> ModuleTarget<'a> {
     /// A target for the types of `debug`.
     pub fn new(session: &'a Session, debug: Arc<ModuleDebug>) -> Self {
-        Self {
-            session,
-            debug,
-            paths: PathCache::new(),
-        }
+        Self { session, debug }
     }
     /// The module debuginfo it uses.
     pub fn debug(&self) -> &ModuleDebug {
@@ -770,7 +796,7 @@ impl Target for ModuleTarget<'_> {
         self.session.per_cpu_offsets()
     }
     fn path_cache(&self) -> &PathCache {
-        &self.paths
+        &self.debug.paths
     }
 }
 
@@ -840,15 +866,8 @@ impl Session {
     /// else the module with the first global the expression names that the vmlinux lacks.
     /// `None` when the expression needs no module.
     pub fn module_target_for_expr(&self, expr: &str) -> Option<ModuleTarget<'_>> {
-        let tagged =
-            regex_lite::Regex::new(r"\b(struct|union|enum)\s+([A-Za-z_][A-Za-z0-9_]*)").ok()?;
-        for c in tagged.captures_iter(expr) {
-            let name = format!("{} {}", &c[1], &c[2]);
-            if self.find_type(&name).is_err() {
-                if let Some((t, _)) = self.module_type(&name) {
-                    return Some(t);
-                }
-            }
+        if let Some(t) = self.module_target_for_types(expr) {
+            return Some(t);
         }
         let ident = regex_lite::Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").ok()?;
         let rel = self.release_cached();
@@ -868,11 +887,36 @@ impl Session {
         None
     }
 
-    /// A module type by C name (`struct dm_table`), with a target to read values of it.
+    /// A target for an expression that names a `struct`/`union`/`enum` type the vmlinux only
+    /// declares and a module defines (`sizeof(struct dm_table)`): the first such module's.
+    /// `None` when every type the expression names is complete in the vmlinux.
+    pub fn module_target_for_types(&self, expr: &str) -> Option<ModuleTarget<'_>> {
+        let tagged =
+            regex_lite::Regex::new(r"\b(struct|union|enum)\s+([A-Za-z_][A-Za-z0-9_]*)").ok()?;
+        let vm = self.types().ok()?;
+        for c in tagged.captures_iter(expr) {
+            let name = format!("{} {}", &c[1], &c[2]);
+            let complete = vm
+                .find_type(&name)
+                .is_some_and(|id| vm.declaration_only(id).is_none());
+            if complete {
+                continue;
+            }
+            if let Some((t, _)) = self.module_type(&name) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// A module type by C name (`struct dm_table`, `dm_round_robin:struct path_info`) that
+    /// the vmlinux does not define, with a target to read values of it.
     pub fn module_type(&self, name: &str) -> Option<(ModuleTarget<'_>, TypeId)> {
-        let rel = self.release_cached();
-        let (d, t) = self.modules().ok()?.find_type(&rel, name)?;
-        Some((ModuleTarget::new(self, d), t))
+        let st = self.lookup_type(name).ok()?;
+        match st.scope {
+            crate::type_scope::TypeScope::Module(d) => Some((ModuleTarget::new(self, d), st.id)),
+            crate::type_scope::TypeScope::Vmlinux => None,
+        }
     }
 }
 

@@ -163,7 +163,7 @@ pub fn parse_address(session: &Session, s: &str) -> Result<u64> {
         None => (s, 0),
     };
     let base = session
-        .symbol_addr(name)
+        .any_symbol_addr(name)
         .ok_or_else(|| Error::Usage(format!("symbol not found: {name}")))?;
     Ok(base.wrapping_add(off))
 }

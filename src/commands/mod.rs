@@ -30,6 +30,7 @@ pub mod sym;
 pub mod sys;
 pub mod task;
 pub mod tree;
+pub mod value_data;
 pub mod whatis;
 
 pub use args::{parse_address, split_line, Opts};

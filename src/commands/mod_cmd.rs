@@ -211,33 +211,3 @@ fn row(table: &ModuleTable, m: &ModuleInfo, out: &mut dyn Write) -> Result<()> {
     )?;
     Ok(())
 }
-
-/// `struct NAME[.members] [ADDR]` for a type found in a module's debuginfo (`struct_cmd` falls
-/// back to this when the vmlinux has no such type): its definition, or the object at `addr`.
-pub(crate) fn print_module_struct(
-    target: &crate::modules::ModuleTarget<'_>,
-    ty: crate::debuginfo::TypeId,
-    members: &[String],
-    addr: Option<u64>,
-    offsets: bool,
-    opts: &crate::value::format::FormatOptions,
-    out: &mut dyn Write,
-) -> Result<()> {
-    use crate::value::format::{format_member_line, format_value};
-    use crate::value::Value;
-    let types = &target.debug().types;
-    let Some(addr) = addr else {
-        out.write_all(crate::value::decl::definition(types, ty, offsets)?.as_bytes())?;
-        return Ok(());
-    };
-    let obj = Value::at(ty, addr);
-    if members.is_empty() {
-        writeln!(out, "{}", format_value(target, &obj, opts)?)?;
-    } else {
-        for m in members {
-            let v = obj.member(target, m)?;
-            writeln!(out, "{}", format_member_line(target, m, &v, opts)?)?;
-        }
-    }
-    Ok(())
-}

@@ -99,12 +99,22 @@ impl Command for P {
         // Not in the vmlinux: the expression's module types or globals (module debuginfo,
         // loaded on first need).
         let module;
-        let (target, results): (&dyn Target, _) = match evaluate(session, &text) {
-            Ok(r) => (session, r),
+        let module2;
+        let first = match session.module_target_for_types(&text) {
+            // A type the vmlinux only declares: the module's definition, never the
+            // declaration's size 0.
+            Some(t) => {
+                module = t;
+                Ok((&module as &dyn Target, evaluate_in(&module, &text)?))
+            }
+            None => evaluate(session, &text).map(|r| (session as &dyn Target, r)),
+        };
+        let (target, results): (&dyn Target, _) = match first {
+            Ok(r) => r,
             Err(e) => match session.module_target_for_expr(&text) {
                 Some(t) => {
-                    module = t;
-                    (&module, evaluate_in(&module, &text)?)
+                    module2 = t;
+                    (&module2, evaluate_in(&module2, &text)?)
                 }
                 None => return Err(e),
             },
@@ -118,5 +128,35 @@ impl Command for P {
             }
         }
         Ok(())
+    }
+    /// Each result as `{label, type, address, module, value}` (a list for `sym:a`).
+    fn data(&self, session: &Session, args: &[String]) -> Result<super::Data> {
+        use super::value_data::object_data;
+        let o = Opts::parse("p", args, "xdu", "", &[])?;
+        let text = o.positional.join(" ");
+        let module = session.module_target_for_types(&text).or_else(|| {
+            evaluate(session, &text)
+                .is_err()
+                .then(|| session.module_target_for_expr(&text))
+                .flatten()
+        });
+        let (target, name): (&dyn Target, Option<String>) = match &module {
+            Some(m) => (m, Some(m.debug().module.clone())),
+            None => (session, None),
+        };
+        let items = evaluate_in(target, &text)?
+            .iter()
+            .map(|r| {
+                let mut d = object_data(target, &r.value, name.as_deref())?;
+                if let super::Data::Map(fields) = &mut d {
+                    fields.insert(
+                        0,
+                        ("label".into(), super::Data::opt_str(r.label.as_deref())),
+                    );
+                }
+                Ok(d)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(super::Data::one_or_list(items))
     }
 }

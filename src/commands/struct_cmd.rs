@@ -8,9 +8,10 @@ use super::{parse_address, Command, Opts};
 use crate::debuginfo::TypeId;
 use crate::error::{Error, Result};
 use crate::session::Session;
+use crate::type_scope::{split_module_selector, ScopedType};
 use crate::value::decl::{definition, layout};
 use crate::value::format::{format_member_line, format_value, FormatOptions, Radix};
-use crate::value::{expr, Value};
+use crate::value::{expr, Target, Value};
 use std::io::Write;
 
 /// The `struct` command (and `union`, by keyword).
@@ -72,19 +73,28 @@ pub(crate) fn entry_format(
 
 /// Finds a type named on a command line: `task_struct` tries `keyword task_struct` first, then
 /// the bare name (typedefs, base types), and explicit `struct x`/`union x`/`enum x` spellings.
-pub(crate) fn lookup_type(session: &Session, keyword: &str, name: &str) -> Result<TypeId> {
-    let types = session.types()?;
+/// A complete definition beats a declaration, from the vmlinux or a module; `MODULE:name`
+/// (`dm_round_robin:path_info`) picks one module's definition (see `type_scope.rs`).
+pub(crate) fn lookup_type(session: &Session, keyword: &str, name: &str) -> Result<ScopedType> {
+    let (module, bare) = split_module_selector(name);
+    let prefix = module.map(|m| format!("{m}:")).unwrap_or_default();
     let explicit = ["struct ", "union ", "enum "]
         .iter()
-        .any(|k| name.starts_with(k));
-    let found = if explicit {
-        types.find_type(name)
+        .any(|k| bare.starts_with(k));
+    let specs: Vec<String> = if explicit {
+        vec![format!("{prefix}{bare}")]
     } else {
-        types
-            .find_type(&format!("{keyword} {name}"))
-            .or_else(|| types.find_type(name))
+        vec![
+            format!("{prefix}{keyword} {bare}"),
+            format!("{prefix}{bare}"),
+        ]
     };
-    found.ok_or_else(|| Error::Value(crate::value::ValueError::NoType(name.to_string())))
+    session.lookup_type_first(&specs).map_err(|e| match e {
+        Error::Kernel(m) if m.starts_with("no type named") => {
+            Error::Value(crate::value::ValueError::NoType(name.to_string()))
+        }
+        other => other,
+    })
 }
 
 /// Parses an address argument: a number, `symbol[+off]`, or a `p` expression whose value is a
@@ -107,8 +117,8 @@ pub(crate) fn address_arg(session: &Session, word: &str) -> Result<u64> {
 
 /// Reads `count` consecutive objects of type `ty` at `addr` (a negative count gives the
 /// objects that end at `addr`, in address order).
-pub fn read_objects(session: &Session, ty: TypeId, addr: u64, count: i64) -> Result<Vec<Value>> {
-    let size = session.types()?.size_of(ty)?;
+pub fn read_objects(k: &dyn Target, ty: TypeId, addr: u64, count: i64) -> Result<Vec<Value>> {
+    let size = k.type_index()?.size_of(ty)?;
     let n = count.unsigned_abs().max(1);
     let start = if count < 0 {
         addr.checked_sub((n - 1).saturating_mul(size))
@@ -155,36 +165,14 @@ pub(crate) fn run_struct(
         ),
         None => (spec.as_str(), Vec::<String>::new()),
     };
-    let ty = match lookup_type(session, keyword, tname) {
-        Ok(t) => t,
-        // Not in the vmlinux: a module type (module debuginfo, loaded on first need).
-        Err(e) => match session.module_type(&format!("{keyword} {tname}")) {
-            Some((target, mty)) => {
-                let opts = FormatOptions {
-                    radix: radix(&o),
-                    ..FormatOptions::default()
-                };
-                let addr = match o.positional.get(1) {
-                    Some(w) => Some(parse_address(session, w)?),
-                    None => None,
-                };
-                return super::mod_cmd::print_module_struct(
-                    &target,
-                    mty,
-                    &members,
-                    addr,
-                    o.has("o"),
-                    &opts,
-                    out,
-                );
-            }
-            None => return Err(e),
-        },
-    };
-    let types = session.types()?;
+    let st = lookup_type(session, keyword, tname)?;
+    let ty = st.id;
+    let target = st.target(session);
+    let k: &dyn Target = &*target;
+    let types = k.type_index()?;
     // Check members before reading anything, so a typo is reported as such.
     for m in &members {
-        if !Value::at(ty, 0).has_member(session, m) {
+        if !Value::at(ty, 0).has_member(k, m) {
             return Err(Error::Value(crate::value::ValueError::NoMember {
                 type_name: types.type_name(ty),
                 member: m.clone(),
@@ -223,7 +211,7 @@ pub(crate) fn run_struct(
             .ok_or_else(|| Error::Usage(format!("{keyword}: invalid count {c}")))?,
         None => 1,
     };
-    for obj in read_objects(session, ty, addr, count)? {
+    for obj in read_objects(k, ty, addr, count)? {
         let base = obj.address().unwrap_or(0);
         if o.has("o") && !members.is_empty() {
             writeln!(out, "{} {{", types.type_name(ty))?;
@@ -253,12 +241,12 @@ pub(crate) fn run_struct(
                 out,
                 "{} {}",
                 types.type_name(ty),
-                format_value(session, &obj, &opts)?
+                format_value(k, &obj, &opts)?
             )?;
         } else {
             for m in &members {
-                let v = obj.member(session, m)?;
-                writeln!(out, "{}", format_member_line(session, m, &v, &opts)?)?;
+                let v = obj.member(k, m)?;
+                writeln!(out, "{}", format_member_line(k, m, &v, &opts)?)?;
             }
         }
     }
@@ -286,12 +274,50 @@ impl Command for StructCmd {
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         run_struct(session, self.keyword, args, out)
     }
+    /// Without an address, the type's layout (`type`, `size`, `module`, `members`); with
+    /// one, the object (`type`, `address`, `module`, `value`; a list for a count).
+    fn data(&self, session: &Session, args: &[String]) -> Result<super::Data> {
+        struct_data(session, self.keyword, args)
+    }
+}
+
+/// The structured result of `struct`/`union` (see [`StructCmd`]'s `data`).
+pub(crate) fn struct_data(
+    session: &Session,
+    keyword: &str,
+    args: &[String],
+) -> Result<super::Data> {
+    use super::value_data::{layout_data, object_data};
+    let o = Opts::parse(keyword, args, "oxdfpl", "", &[])?;
+    let spec = o
+        .positional
+        .first()
+        .ok_or_else(|| Error::Usage(format!("{keyword}: missing type name")))?;
+    let tname = spec.split_once('.').map_or(spec.as_str(), |(t, _)| t);
+    let st = lookup_type(session, keyword, tname)?;
+    let module = st.scope.module_name().map(str::to_string);
+    let target = st.target(session);
+    let k: &dyn Target = &*target;
+    let Some(addr_word) = o.positional.get(1) else {
+        return layout_data(k.type_index()?, st.id, module.as_deref());
+    };
+    let addr = address_arg(session, addr_word)?;
+    let count = o
+        .positional
+        .get(2)
+        .and_then(|c| c.parse::<i64>().ok())
+        .unwrap_or(1);
+    let objs = read_objects(k, st.id, addr, count)?
+        .iter()
+        .map(|v| object_data(k, v, module.as_deref()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(super::Data::one_or_list(objs))
 }
 
 /// A `-s struct[.member[,member]]` argument of `list` and `tree`.
 #[derive(Debug, Clone)]
 pub(crate) struct StructSpec {
-    ty: TypeId,
+    ty: ScopedType,
     members: Vec<String>,
 }
 
@@ -305,10 +331,11 @@ impl StructSpec {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect();
+        let k = ty.target(session);
         for mm in &members {
-            if !Value::at(ty, 0).has_member(session, mm) {
+            if !Value::at(ty.id, 0).has_member(&*k, mm) {
                 return Err(Error::Value(crate::value::ValueError::NoMember {
-                    type_name: session.types()?.type_name(ty),
+                    type_name: ty.type_name(session),
                     member: mm.clone(),
                 }));
             }
@@ -324,19 +351,20 @@ impl StructSpec {
         opts: &FormatOptions,
         out: &mut dyn Write,
     ) -> Result<()> {
-        let obj = Value::at(self.ty, addr);
+        let obj = Value::at(self.ty.id, addr);
+        let target = self.ty.target(session);
+        let k: &dyn Target = &*target;
         if self.members.is_empty() {
-            let types = session.types()?;
             writeln!(
                 out,
                 "{} {}",
-                types.type_name(self.ty),
-                format_value(session, &obj, opts)?
+                self.ty.type_name(session),
+                format_value(k, &obj, opts)?
             )?;
         } else {
             for m in &self.members {
-                let v = obj.member(session, m)?;
-                writeln!(out, "{}", format_member_line(session, m, &v, opts)?)?;
+                let v = obj.member(k, m)?;
+                writeln!(out, "{}", format_member_line(k, m, &v, opts)?)?;
             }
         }
         Ok(())
@@ -354,5 +382,5 @@ pub(crate) fn offset_arg(session: &Session, word: &str) -> Result<u64> {
         ))
     })?;
     let ty = lookup_type(session, "struct", t)?;
-    session.offset_in(ty, m)
+    Ok(ty.types(session)?.member(ty.id, m)?.offset)
 }

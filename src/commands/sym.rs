@@ -100,6 +100,21 @@ fn lookup_word(session: &Session, word: &str) -> std::result::Result<SymHit, Str
     if let Some(s) = session.vmlinux().symbols().lookup(word) {
         return Ok(SymHit::kernel(session, s, 0));
     }
+    // A module symbol by name (its kallsyms): `ADDRESS (d) name [module]`.
+    if let Some(hit) = session.modules().ok().and_then(|t| {
+        t.modules.iter().find_map(|m| {
+            let s = m.symbols.iter().find(|s| s.name == word)?;
+            Some(SymHit {
+                address: s.addr,
+                name: s.name.clone(),
+                offset: 0,
+                kind: s.kind,
+                module: Some(m.name.clone()),
+            })
+        })
+    }) {
+        return Ok(hit);
+    }
     let Some(addr) = parse_hex(word).or_else(|| {
         word.contains(['+', '-'])
             .then(|| super::parse_address(session, word).ok())

@@ -69,9 +69,9 @@ pub fn whatis(session: &Session, name: &str, offsets: bool) -> Result<WhatIs> {
             }
         }
     }
-    if let Ok(ty) = lookup_type(session, "struct", name) {
+    if let Ok(st) = lookup_type(session, "struct", name) {
         return Ok(WhatIs::Type {
-            definition: definition(types, ty, offsets)?,
+            definition: definition(st.types(session)?, st.id, offsets)?,
         });
     }
     if let Some(found) = module_whatis(session, name, offsets)? {
@@ -88,9 +88,8 @@ pub fn whatis(session: &Session, name: &str, offsets: bool) -> Result<WhatIs> {
     )))
 }
 
-/// `whatis` in the modules' debuginfo (loaded on first need): a module global variable
-/// (`_minor_idr`), or a type (`struct dm_table`, or a bare `dm_table` as crash accepts it).
-fn module_whatis(session: &Session, name: &str, offsets: bool) -> Result<Option<WhatIs>> {
+/// `whatis` of a module global variable (`_minor_idr`), its debuginfo loaded on first need.
+fn module_whatis(session: &Session, name: &str, _offsets: bool) -> Result<Option<WhatIs>> {
     let Ok(table) = session.modules() else {
         return Ok(None);
     };
@@ -99,22 +98,6 @@ fn module_whatis(session: &Session, name: &str, offsets: bool) -> Result<Option<
             return Ok(Some(WhatIs::Variable {
                 declaration: format!("{};", declare(&d.types, ty, name)),
                 address,
-            }));
-        }
-    }
-    let candidates: Vec<String> = if name.contains(' ') {
-        vec![name.to_string()]
-    } else {
-        ["struct", "union", "enum"]
-            .iter()
-            .map(|k| format!("{k} {name}"))
-            .chain(std::iter::once(name.to_string()))
-            .collect()
-    };
-    for c in candidates {
-        if let Some((target, ty)) = session.module_type(&c) {
-            return Ok(Some(WhatIs::Type {
-                definition: definition(&target.debug().types, ty, offsets)?,
             }));
         }
     }

@@ -1028,6 +1028,58 @@ impl TypeIndex {
         Err(self.cycle(id))
     }
 
+    /// The C tag spelling (`"struct mapped_device"`) of `id` when it is a named struct, union
+    /// or enum (through typedefs and qualifiers) that this file only declares: no unit of the
+    /// file defines that name. `None` for anything complete, anonymous or not a tagged type.
+    /// Another file (a module, or the vmlinux for a module) may hold the definition.
+    pub fn declaration_only(&self, id: TypeId) -> Option<String> {
+        let r = self.resolve(id).ok()?;
+        let ty = self.get(r).ok()?;
+        let (kind, keyword, name) = match &*ty {
+            Type::Struct {
+                kind: StructKind::Struct,
+                name: Some(n),
+                size: 0,
+                members,
+            } if members.is_empty() => (KIND_STRUCT, "struct", n),
+            Type::Struct {
+                kind: StructKind::Union,
+                name: Some(n),
+                size: 0,
+                members,
+            } if members.is_empty() => (KIND_UNION, "union", n),
+            Type::Enum {
+                name: Some(n),
+                enumerators,
+                ..
+            } if enumerators.is_empty() => (KIND_ENUM, "enum", n),
+            _ => return None,
+        };
+        // A genuinely empty struct (`struct lock_class_key {}` without lockdep) is a
+        // definition of size 0: only a name with no definition entry at all is incomplete.
+        self.entries(kind, name)
+            .iter()
+            .all(|e| e.decl)
+            .then(|| format!("{keyword} {name}"))
+    }
+
+    /// The innermost type of `id` once typedefs, qualifiers, pointers and arrays are
+    /// stripped (`struct dm_table` for `struct dm_table **`).
+    pub fn core_type(&self, id: TypeId) -> TypeId {
+        let mut cur = id;
+        for _ in 0..MAX_DEPTH {
+            let next = match self.get(cur).as_deref() {
+                Ok(Type::Typedef { target, .. })
+                | Ok(Type::Qualified { target, .. })
+                | Ok(Type::Pointer { target, .. }) => target.unwrap_or(TypeId::VOID),
+                Ok(Type::Array { elem, .. }) => *elem,
+                _ => return cur,
+            };
+            cur = next;
+        }
+        cur
+    }
+
     fn cycle(&self, id: TypeId) -> DebugInfoError {
         DebugInfoError::Dwarf {
             offset: id.0,

@@ -599,3 +599,74 @@ fn progress_send_sync_and_concurrent_lookups() {
     ));
     assert_eq!(idx.require_type("struct outer").unwrap(), outer);
 }
+
+/// Builds `src` with `gcc -g -c` into a relocatable object (like a module) and indexes it.
+fn index_object(name: &str, src: &str) -> TypeIndex {
+    let dir = std::env::temp_dir().join(format!(
+        "rkdump-decl-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let c = dir.join(format!("{name}.c"));
+    std::fs::write(&c, src).expect("write source");
+    let o = dir.join(format!("{name}.o"));
+    let out = Command::new("gcc")
+        .args(["-g", "-O0", "-c", "-o"])
+        .arg(&o)
+        .arg(&c)
+        .output()
+        .expect("gcc is required for the DWARF unit tests");
+    assert!(
+        out.status.success(),
+        "gcc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&o).expect("read object");
+    TypeIndex::build(Arc::new(bytes), None).expect("index builds")
+}
+
+/// A file that only declares a struct (the vmlinux and `struct mapped_device`) says so; a
+/// file that defines it (the module) does not; an empty definition is not a declaration.
+#[test]
+fn declarations_are_told_from_definitions() {
+    let declaring = index_object(
+        "declaring",
+        "struct md_like;\nstruct empty_def {};\nstruct holder { struct md_like *md; struct empty_def e; };\n\
+         struct holder g_holder;\nstruct md_like **g_pp;\n",
+    );
+    let defining = index_object(
+        "defining",
+        "struct md_like { long a; int b; struct md_like *next; };\nstruct md_like g_md;\n",
+    );
+    let md = declaring.find_type("struct md_like").expect("declared");
+    assert_eq!(
+        declaring.declaration_only(md).as_deref(),
+        Some("struct md_like")
+    );
+    // Through pointers (what a member or a cast names) to the declared core.
+    let pp = declaring.global("g_pp").expect("g_pp").ty;
+    assert_eq!(declaring.core_type(pp), md);
+    let member = declaring
+        .member(declaring.find_type("struct holder").expect("holder"), "md")
+        .expect("md member");
+    assert_eq!(
+        declaring
+            .declaration_only(declaring.core_type(member.ty))
+            .as_deref(),
+        Some("struct md_like")
+    );
+    // `struct empty_def {}` is a definition of size 0, not a declaration.
+    let empty = declaring.find_type("struct empty_def").expect("empty");
+    assert_eq!(declaring.size_of(empty).expect("size"), 0);
+    assert_eq!(declaring.declaration_only(empty), None);
+    // The defining file's answer is complete, and so wins.
+    let def = defining.find_type("struct md_like").expect("defined");
+    assert_eq!(defining.declaration_only(def), None);
+    assert_eq!(defining.size_of(def).expect("size"), 24);
+    // Complete types are never reported.
+    let holder = declaring.find_type("struct holder").expect("holder");
+    assert_eq!(declaring.declaration_only(holder), None);
+    let long = defining.find_type("long").expect("long");
+    assert_eq!(defining.declaration_only(long), None);
+}

@@ -16,6 +16,7 @@ use crate::register_aliases;
 use crate::script::error::{from_error, runtime};
 use crate::script::HostContext;
 use crate::session::Session;
+use crate::type_scope::{ScopedTarget, ScopedType, TypeScope};
 use crate::value::{format, Value, ValueError};
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct KObj {
     /// The value.
     pub value: Value,
     session: Arc<Session>,
+    /// The file (vmlinux or module) whose DWARF the value's type comes from.
+    scope: TypeScope,
 }
 
 impl std::fmt::Debug for KObj {
@@ -52,8 +55,8 @@ fn verr(e: ValueError) -> Box<EvalAltResult> {
     runtime(kind, e.to_string(), addr)
 }
 
-fn types(s: &Session) -> R<&TypeIndex> {
-    s.types().map_err(from_error)
+fn types<'a>(s: &'a Session, scope: &'a TypeScope) -> R<&'a TypeIndex> {
+    scope.types(s).map_err(from_error)
 }
 
 fn is_char(t: &TypeIndex, id: TypeId) -> bool {
@@ -75,18 +78,33 @@ fn is_aggregate(t: &TypeIndex, id: TypeId) -> bool {
 }
 
 impl KObj {
-    /// Wraps a value.
+    /// Wraps a value of a vmlinux type.
     pub fn new(value: Value, session: Arc<Session>) -> Self {
-        Self { value, session }
+        Self::scoped(value, session, TypeScope::Vmlinux)
     }
 
-    fn k(&self) -> &Session {
-        &self.session
+    /// Wraps a value whose type belongs to `scope` (the vmlinux or a module).
+    pub fn scoped(value: Value, session: Arc<Session>, scope: TypeScope) -> Self {
+        Self {
+            value,
+            session,
+            scope,
+        }
+    }
+
+    /// The file whose types the value uses.
+    pub fn scope(&self) -> &TypeScope {
+        &self.scope
+    }
+
+    /// The target to read the value with (memory through the session, types of its scope).
+    fn k(&self) -> ScopedTarget<'_> {
+        self.scope.target(&self.session)
     }
 
     /// Whether this is a pointer (to a struct) rather than the struct itself.
     fn pointer_target(&self) -> R<Option<Option<TypeId>>> {
-        let t = self.value.resolved_type(self.k()).map_err(verr)?;
+        let t = self.value.resolved_type(&*self.k()).map_err(verr)?;
         Ok(match &*t {
             Type::Pointer { target, .. } => Some(*target),
             _ => None,
@@ -96,7 +114,7 @@ impl KObj {
     /// The address of the object (a pointer gives the address it holds).
     pub fn addr(&self) -> R<u64> {
         if self.pointer_target()?.is_some() {
-            return self.value.to_u64(self.k()).map_err(verr);
+            return self.value.to_u64(&*self.k()).map_err(verr);
         }
         self.value
             .address()
@@ -105,27 +123,27 @@ impl KObj {
 
     /// Whether this is a NULL pointer.
     pub fn is_null(&self) -> R<bool> {
-        Ok(self.pointer_target()?.is_some() && self.value.to_u64(self.k()).map_err(verr)? == 0)
+        Ok(self.pointer_target()?.is_some() && self.value.to_u64(&*self.k()).map_err(verr)? == 0)
     }
 
     /// The object the value designates for member access: a pointer is followed.
     fn target(&self) -> R<Value> {
         if self.pointer_target()?.is_some() {
-            return self.value.deref(self.k()).map_err(verr);
+            return self.value.deref(&*self.k()).map_err(verr);
         }
         Ok(self.value.clone())
     }
 
     /// A member by dotted path, converted for scripts.
     pub fn get(&self, path: &str) -> R<Dynamic> {
-        let v = self.value.member(self.k(), path).map_err(verr)?;
-        to_dynamic(&self.session, v)
+        let v = self.value.member(&*self.k(), path).map_err(verr)?;
+        to_dynamic_in(&self.session, &self.scope, v)
     }
 
     /// Element `i` of an array (or of what a pointer points to).
     pub fn at_index(&self, i: INT) -> R<Dynamic> {
-        let v = self.value.index(self.k(), i).map_err(verr)?;
-        to_dynamic(&self.session, v)
+        let v = self.value.index(&*self.k(), i).map_err(verr)?;
+        to_dynamic_in(&self.session, &self.scope, v)
     }
 
     /// Members as (name, value) pairs, anonymous members flattened.
@@ -134,12 +152,12 @@ impl KObj {
         let mut out = Vec::new();
         let mut stack = vec![target];
         while let Some(v) = stack.pop() {
-            let members = v.members(self.k()).map_err(verr)?;
+            let members = v.members(&*self.k()).map_err(verr)?;
             let mut anon = Vec::new();
             for (name, mv) in members {
                 match name {
                     Some(n) => {
-                        let d = to_dynamic(&self.session, mv).unwrap_or_else(|e| {
+                        let d = to_dynamic_in(&self.session, &self.scope, mv).unwrap_or_else(|e| {
                             Dynamic::from(format!("<{}>", crate::script::error::describe_eval(&e)))
                         });
                         out.push((n, d));
@@ -155,13 +173,13 @@ impl KObj {
     /// The C-like text of the object.
     pub fn render(&self) -> String {
         let opts = format::FormatOptions::default();
-        format::format_top(self.k(), &self.value, &opts).unwrap_or_else(|e| format!("<{e}>"))
+        format::format_top(&*self.k(), &self.value, &opts).unwrap_or_else(|e| format!("<{e}>"))
     }
 
     /// The C spelling of its type.
     pub fn type_name(&self) -> String {
-        self.session
-            .types()
+        self.scope
+            .types(&self.session)
             .map(|t| t.type_name(self.value.ty()))
             .unwrap_or_default()
     }
@@ -172,7 +190,7 @@ impl IntoIterator for KObj {
     type IntoIter = std::vec::IntoIter<Dynamic>;
     /// Iterates an array's elements (a failed element read ends the iteration).
     fn into_iter(self) -> Self::IntoIter {
-        let n = self.value.len(self.k()).ok().flatten().unwrap_or(0);
+        let n = self.value.len(&*self.k()).ok().flatten().unwrap_or(0);
         (0..n as INT)
             .map_while(|i| self.at_index(i).ok())
             .collect::<Vec<_>>()
@@ -180,47 +198,66 @@ impl IntoIterator for KObj {
     }
 }
 
-/// Converts a value into what a script sees: INT, string, or an object.
+/// Converts a value of a vmlinux type into what a script sees: INT, string, or an object.
 pub fn to_dynamic(s: &Arc<Session>, v: Value) -> R<Dynamic> {
-    let t = types(s)?;
-    let ty = v.resolved_type(&**s).map_err(verr)?;
+    to_dynamic_in(s, &TypeScope::Vmlinux, v)
+}
+
+/// Converts a value whose type belongs to `scope` into what a script sees. A struct (or a
+/// pointer to one) that `scope` only declares is first completed from the file that defines
+/// it (`struct mapped_device` reached from a vmlinux type becomes dm_mod's).
+pub fn to_dynamic_in(s: &Arc<Session>, scope: &TypeScope, v: Value) -> R<Dynamic> {
+    if let Some((scope, v)) = s.complete_value(scope, &v) {
+        return convert(s, &scope, v);
+    }
+    convert(s, scope, v)
+}
+
+fn convert(s: &Arc<Session>, scope: &TypeScope, v: Value) -> R<Dynamic> {
+    let t = types(s, scope)?;
+    let target = scope.target(s);
+    let k: &dyn crate::value::Target = &*target;
+    let obj = |v: Value| Dynamic::from(KObj::scoped(v, s.clone(), scope.clone()));
+    let ty = v.resolved_type(k).map_err(verr)?;
     match &*ty {
-        Type::Struct { .. } => Ok(Dynamic::from(KObj::new(v, s.clone()))),
+        Type::Struct { .. } => Ok(obj(v)),
         Type::Array { elem, .. } if is_char(t, *elem) => {
-            v.string(&**s).map(Dynamic::from).map_err(verr)
+            v.string(k).map(Dynamic::from).map_err(verr)
         }
-        Type::Array { .. } => Ok(Dynamic::from(KObj::new(v, s.clone()))),
+        Type::Array { .. } => Ok(obj(v)),
         Type::Pointer {
             target: Some(tg), ..
         } if is_char(t, *tg) => {
-            if v.to_u64(&**s).map_err(verr)? == 0 {
+            if v.to_u64(k).map_err(verr)? == 0 {
                 Ok(Dynamic::from(String::new()))
             } else {
-                v.string(&**s).map(Dynamic::from).map_err(verr)
+                v.string(k).map(Dynamic::from).map_err(verr)
             }
         }
         Type::Pointer {
             target: Some(tg), ..
-        } if is_aggregate(t, *tg) => Ok(Dynamic::from(KObj::new(v, s.clone()))),
+        } if is_aggregate(t, *tg) => Ok(obj(v)),
         Type::Base {
             encoding: crate::debuginfo::BaseEncoding::Float,
             ..
-        } => match v.scalar(&**s).map_err(verr)? {
+        } => match v.scalar(k).map_err(verr)? {
             crate::value::Scalar::Float(f) => Ok(Dynamic::from(f)),
             other => Ok(Dynamic::from(other.as_i64())),
         },
         Type::Base {
             encoding: crate::debuginfo::BaseEncoding::Bool,
             ..
-        } => Ok(Dynamic::from(v.to_u64(&**s).map_err(verr)? != 0)),
-        _ => Ok(Dynamic::from(v.to_u64(&**s).map_err(verr)? as INT)),
+        } => Ok(Dynamic::from(v.to_u64(k).map_err(verr)? != 0)),
+        _ => Ok(Dynamic::from(v.to_u64(k).map_err(verr)? as INT)),
     }
 }
 
-fn find_type(s: &Session, name: &str) -> R<TypeId> {
-    let t = types(s)?;
-    t.find_type(name.trim())
-        .ok_or_else(|| runtime("type", format!("no type named '{name}'"), None))
+/// The type called `name` (complete definition first, `module:type` accepted; see
+/// `type_scope.rs`); `near` is where the object lies, to prefer the definition of the module
+/// holding it.
+fn find_type(s: &Session, name: &str, near: Option<u64>) -> R<ScopedType> {
+    s.lookup_type_near(name, near)
+        .map_err(|_| runtime("type", format!("no type named '{}'", name.trim()), None))
 }
 
 /// An address from an INT or an object.
@@ -238,31 +275,42 @@ fn address_of(d: &Dynamic) -> R<u64> {
 }
 
 fn obj_at(ctx: &HostContext, ty: &str, addr: u64) -> R<KObj> {
-    let id = find_type(&ctx.session, ty)?;
-    Ok(KObj::new(Value::at(id, addr), ctx.session.clone()))
+    let st = find_type(&ctx.session, ty, Some(addr))?;
+    Ok(KObj::scoped(
+        Value::at(st.id, addr),
+        ctx.session.clone(),
+        st.scope,
+    ))
 }
 
-/// The type called `ty` and the offset of its member `member`.
-fn type_and_offset(s: &Session, ty: &str, member: &str) -> R<(TypeId, u64)> {
-    let id = find_type(s, ty)?;
-    let off = types(s)?
-        .member(id, member)
+/// The type called `ty` (for nodes reached from `near`) and the offset of its member
+/// `member`.
+fn type_and_offset(s: &Session, ty: &str, member: &str, near: u64) -> R<(ScopedType, u64)> {
+    let st = find_type(s, ty, Some(near))?;
+    let off = types(s, &st.scope)?
+        .member(st.id, member)
         .map_err(|e| from_error(e.into()))?
         .offset;
-    Ok((id, off))
+    Ok((st, off))
 }
 
-/// The structures of type `id` that embed the nodes at `nodes` at offset `off`.
-fn containers(s: &Arc<Session>, id: TypeId, off: u64, nodes: Vec<u64>) -> Array {
+/// The structures of type `st` that embed the nodes at `nodes` at offset `off`.
+fn containers(s: &Arc<Session>, st: &ScopedType, off: u64, nodes: Vec<u64>) -> Array {
     nodes
         .into_iter()
-        .map(|n| Dynamic::from(KObj::new(Value::at(id, n.wrapping_sub(off)), s.clone())))
+        .map(|n| {
+            Dynamic::from(KObj::scoped(
+                Value::at(st.id, n.wrapping_sub(off)),
+                s.clone(),
+                st.scope.clone(),
+            ))
+        })
         .collect()
 }
 
 /// Structures linked through the `list_head` member `member`, from the list head at `head`.
 fn list_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, bound: usize) -> R<Array> {
-    let (id, off) = type_and_offset(&ctx.session, ty, member)?;
+    let (st, off) = type_and_offset(&ctx.session, ty, member, head)?;
     let opts = crate::value::walk::ListOpts {
         offset: off,
         reverse: false,
@@ -281,8 +329,33 @@ fn list_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, bound: usi
     Ok(walk
         .items
         .into_iter()
-        .map(|a| Dynamic::from(KObj::new(Value::at(id, a), ctx.session.clone())))
+        .map(|a| {
+            Dynamic::from(KObj::scoped(
+                Value::at(st.id, a),
+                ctx.session.clone(),
+                st.scope.clone(),
+            ))
+        })
         .collect())
+}
+
+/// `o` cast to `st`, which may belong to another file than `o`'s type: a scalar (pointer,
+/// integer) is converted, anything else reinterpreted in place, as [`Value::cast`] does.
+fn cast_across(o: &KObj, st: &ScopedType) -> R<Value> {
+    let to_types = types(&o.session, &st.scope)?;
+    let to = to_types
+        .resolve(st.id)
+        .and_then(|r| to_types.get(r))
+        .map_err(|e| from_error(e.into()))?;
+    if matches!(
+        &*to,
+        Type::Base { .. } | Type::Pointer { .. } | Type::Enum { .. }
+    ) {
+        if let Ok(sc) = o.value.scalar(&*o.k()) {
+            return Ok(Value::from_u64(st.id, sc.as_u64()));
+        }
+    }
+    Ok(o.value.reinterpret(st.id))
 }
 
 /// Most elements a walk returns.
@@ -341,7 +414,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         }
     }
     engine.register_get("addr", |o: &mut KObj| -> R<Dynamic> {
-        if o.value.has_member(o.k(), "addr") {
+        if o.value.has_member(&*o.k(), "addr") {
             o.get("addr")
         } else {
             o.addr().map(|a| Dynamic::from(a as INT))
@@ -352,7 +425,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn("is_null", |o: &mut KObj| o.is_null());
     engine.register_fn("is_null", |a: INT| a == 0);
     engine.register_fn("len", |o: &mut KObj| -> R<INT> {
-        Ok(o.value.len(o.k()).map_err(verr)?.unwrap_or(0) as INT)
+        Ok(o.value.len(&*o.k()).map_err(verr)?.unwrap_or(0) as INT)
     });
     engine.register_fn("type_name", |o: &mut KObj| o.type_name());
     engine.register_fn("fields", |o: &mut KObj| -> R<Array> {
@@ -379,15 +452,15 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
             .collect())
     });
     engine.register_fn("contains", |o: &mut KObj, name: &str| {
-        o.target().is_ok_and(|t| t.has_member(o.k(), name))
+        o.target().is_ok_and(|t| t.has_member(&*o.k(), name))
     });
     engine.register_fn("has_member", |o: &mut KObj, name: &str| {
-        o.target().is_ok_and(|t| t.has_member(o.k(), name))
+        o.target().is_ok_and(|t| t.has_member(&*o.k(), name))
     });
     engine.register_fn("first_member", |o: &mut KObj, names: Array| -> R<Dynamic> {
         for n in &names {
             let n = n.to_string();
-            if o.target()?.has_member(o.k(), &n) {
+            if o.target()?.has_member(&*o.k(), &n) {
                 return o.get(&n);
             }
         }
@@ -398,12 +471,12 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         ))
     });
     engine.register_fn("cast", |o: &mut KObj, ty: &str| -> R<Dynamic> {
-        let id = find_type(o.k(), ty)?;
-        let v = o.value.cast(o.k(), id).map_err(verr)?;
-        to_dynamic(&o.session, v)
+        let st = find_type(&o.session, ty, o.value.address())?;
+        let v = cast_across(o, &st)?;
+        to_dynamic_in(&o.session, &st.scope, v)
     });
     engine.register_fn("addr_of", |o: &mut KObj, member: &str| -> R<INT> {
-        let v = o.target()?.member(o.k(), member).map_err(verr)?;
+        let v = o.target()?.member(&*o.k(), member).map_err(verr)?;
         v.address()
             .map(|a| a as INT)
             .ok_or_else(|| runtime("value", format!("'{member}' has no address"), None))
@@ -420,8 +493,8 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         engine,
         ["read_symbol", "readSymbol"],
         move |name: &str| -> R<Dynamic> {
-            let (addr, ty) = c.session.global(name).map_err(from_error)?;
-            to_dynamic(&c.session, Value::at(ty, addr))
+            let (scope, v) = c.session.read_global(name).map_err(from_error)?;
+            to_dynamic_in(&c.session, &scope, v)
         }
     );
     let c = ctx.clone();
@@ -437,10 +510,10 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn(
         "container_of",
         move |addr: Dynamic, ty: &str, member: &str| -> R<KObj> {
-            let id = find_type(&c.session, ty)?;
-            let v =
-                Value::container_of(&*c.session, address_of(&addr)?, id, member).map_err(verr)?;
-            Ok(KObj::new(v, c.session.clone()))
+            let a = address_of(&addr)?;
+            let st = find_type(&c.session, ty, Some(a))?;
+            let v = Value::container_of(&*st.target(&c.session), a, st.id, member).map_err(verr)?;
+            Ok(KObj::scoped(v, c.session.clone(), st.scope))
         },
     );
     let c = ctx.clone();
@@ -462,12 +535,13 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn(
         "hlist_for_each_entry",
         move |head: Dynamic, ty: &str, member: &str| -> R<Array> {
-            let (id, off) = type_and_offset(&c.session, ty, member)?;
+            let head = address_of(&head)?;
+            let (st, off) = type_and_offset(&c.session, ty, member, head)?;
             // hlist_head.first, then each hlist_node.next (both at offset 0).
             let first = {
                 use crate::memory::ReadExt;
                 c.session
-                    .read_u64(crate::addr::Kva(address_of(&head)?))
+                    .read_u64(crate::addr::Kva(head))
                     .map_err(crate::script::error::from_memory)?
             };
             if first == 0 {
@@ -484,18 +558,18 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
                 crate::value::walk::ListStart::Chain(first),
                 &opts,
             );
-            Ok(containers(&c.session, id, off, walk.items))
+            Ok(containers(&c.session, &st, off, walk.items))
         },
     );
     let c = ctx.clone();
     engine.register_fn(
         "rbtree_inorder",
         move |root: Dynamic, ty: &str, member: &str| -> R<Array> {
-            let (id, off) = type_and_offset(&c.session, ty, member)?;
+            let root = address_of(&root)?;
+            let (st, off) = type_and_offset(&c.session, ty, member, root)?;
             let walk =
-                crate::value::walk::rbtree(&*c.session, address_of(&root)?, false, WALK_BOUND)
-                    .map_err(verr)?;
-            Ok(containers(&c.session, id, off, walk.items))
+                crate::value::walk::rbtree(&*c.session, root, false, WALK_BOUND).map_err(verr)?;
+            Ok(containers(&c.session, &st, off, walk.items))
         },
     );
     for (name, idr) in [("xa_for_each", false), ("idr_for_each", true)] {

@@ -1,4 +1,4 @@
-//! Symbols: `sym_addr(name)`, `symbol_exists(name)`, `addr_to_sym(addr)` → `"name+0x10"`,
+//! Symbols (the vmlinux's, then the modules' kallsyms): `sym_addr(name)`, `symbol_exists(name)`, `addr_to_sym(addr)` → `"name+0x10"`,
 //! `per_cpu_addr(name, cpu)`, `for_each_cpu()`; PyKdump's `sym2addr`/`addr2sym`.
 //!
 //! ```rhai
@@ -21,14 +21,14 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         ["sym_addr", "sym2addr"],
         move |name: &str| -> R<INT> {
             c.session
-                .symbol_addr(name)
+                .any_symbol_addr(name)
                 .map(|a| a as INT)
                 .ok_or_else(|| runtime("symbol", format!("no symbol named '{name}'"), None))
         }
     );
     let c = ctx.clone();
     engine.register_fn("symbol_exists", move |name: &str| {
-        c.session.symbol_addr(name).is_some()
+        c.session.any_symbol_addr(name).is_some()
     });
     let c = ctx.clone();
     register_aliases!(engine, ["addr_to_sym", "addr2sym"], move |a: INT| {

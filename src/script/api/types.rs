@@ -2,7 +2,12 @@
 //! "a.b")` (-1 when absent), `has_member`, `type_exists`, `enum_info("enum X")` (map name →
 //! value), `enum_name(type, value)`; PyKdump's `struct_size`, `member_size`, `EnumInfo`.
 //!
+//! Types the vmlinux only declares come from the module that defines them; a module's own
+//! type is named `"module:struct x"`:
+//!
 //! ```rhai
+//! print(sizeof("struct mapped_device"));                 // dm_mod's definition
+//! print(sizeof("dm_round_robin:struct path_info"));      // that module's path_info
 //! if member_size("struct elevator_queue", "elevator_type") != -1 { print("has elevator_type"); }
 //! ```
 
@@ -10,6 +15,7 @@ use crate::debuginfo::{Type, TypeId, TypeIndex};
 use crate::register_aliases;
 use crate::script::error::{from_error, runtime};
 use crate::script::HostContext;
+use crate::type_scope::ScopedType;
 use rhai::{Dynamic, Engine, EvalAltResult, Map, INT};
 use std::sync::Arc;
 
@@ -19,12 +25,25 @@ fn types(ctx: &HostContext) -> R<&TypeIndex> {
     ctx.session.types().map_err(from_error)
 }
 
-fn find(t: &TypeIndex, name: &str) -> Option<TypeId> {
-    t.find_type(name.trim())
+/// The type called `name` in the file that defines it (see `type_scope.rs`): its index and id.
+fn find<'a>(ctx: &'a HostContext, name: &str) -> Option<(ScopedType, &'a HostContext)> {
+    ctx.session.lookup_type(name).ok().map(|st| (st, ctx))
 }
 
-fn require(t: &TypeIndex, name: &str) -> R<TypeId> {
-    find(t, name).ok_or_else(|| runtime("type", format!("no type named '{name}'"), None))
+/// Runs `f` on the index and id of type `name`, `None` when there is no such type.
+fn with_type<T>(
+    ctx: &HostContext,
+    name: &str,
+    f: impl FnOnce(&TypeIndex, TypeId) -> T,
+) -> Option<T> {
+    let (st, ctx) = find(ctx, name)?;
+    let t = st.types(&ctx.session).ok()?;
+    Some(f(t, st.id))
+}
+
+fn require<T>(ctx: &HostContext, name: &str, f: impl FnOnce(&TypeIndex, TypeId) -> R<T>) -> R<T> {
+    with_type(ctx, name, f)
+        .unwrap_or_else(|| Err(runtime("type", format!("no type named '{name}'"), None)))
 }
 
 fn enumerators(t: &TypeIndex, id: TypeId) -> R<Vec<(String, i64)>> {
@@ -39,68 +58,70 @@ fn enumerators(t: &TypeIndex, id: TypeId) -> R<Vec<(String, i64)>> {
     }
 }
 
-/// Registers the type functions.
+/// Registers the type functions. Type names follow `type_scope.rs`: a complete definition
+/// from the vmlinux or a module, or `"module:struct x"` for one module's.
 pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     let c = ctx.clone();
     register_aliases!(
         engine,
         ["sizeof", "struct_size"],
         move |name: &str| -> R<INT> {
-            let t = types(&c)?;
-            let id = require(t, name)?;
-            t.size_of(id)
-                .map(|s| s as INT)
-                .map_err(|e| from_error(e.into()))
+            require(&c, name, |t, id| {
+                t.size_of(id)
+                    .map(|s| s as INT)
+                    .map_err(|e| from_error(e.into()))
+            })
         }
     );
     let c = ctx.clone();
-    engine.register_fn("member_offset", move |ty: &str, path: &str| -> R<INT> {
-        let t = types(&c)?;
-        Ok(find(t, ty)
-            .and_then(|id| t.member(id, path).ok())
-            .map(|m| m.offset as INT)
-            .unwrap_or(-1))
+    engine.register_fn("member_offset", move |ty: &str, path: &str| -> INT {
+        with_type(&c, ty, |t, id| {
+            t.member(id, path).ok().map(|m| m.offset as INT)
+        })
+        .flatten()
+        .unwrap_or(-1)
     });
     let c = ctx.clone();
-    engine.register_fn("member_size", move |ty: &str, path: &str| -> R<INT> {
-        let t = types(&c)?;
-        Ok(find(t, ty)
-            .and_then(|id| t.member(id, path).ok())
-            .and_then(|m| t.size_of(m.ty).ok())
-            .map(|s| s as INT)
-            .unwrap_or(-1))
+    engine.register_fn("member_size", move |ty: &str, path: &str| -> INT {
+        with_type(&c, ty, |t, id| {
+            t.member(id, path)
+                .ok()
+                .and_then(|m| t.size_of(m.ty).ok())
+                .map(|s| s as INT)
+        })
+        .flatten()
+        .unwrap_or(-1)
     });
     let c = ctx.clone();
-    engine.register_fn("has_member", move |ty: &str, path: &str| -> R<bool> {
-        let t = types(&c)?;
-        Ok(find(t, ty).is_some_and(|id| t.member(id, path).is_ok()))
+    engine.register_fn("has_member", move |ty: &str, path: &str| -> bool {
+        with_type(&c, ty, |t, id| t.member(id, path).is_ok()).unwrap_or(false)
     });
     let c = ctx.clone();
-    engine.register_fn("type_exists", move |ty: &str| -> R<bool> {
-        Ok(find(types(&c)?, ty).is_some())
+    engine.register_fn("type_exists", move |ty: &str| -> bool {
+        c.session.type_exists(ty)
     });
     let c = ctx.clone();
     register_aliases!(
         engine,
         ["enum_info", "EnumInfo"],
         move |ty: &str| -> R<Map> {
-            let t = types(&c)?;
-            let id = require(t, ty)?;
-            Ok(enumerators(t, id)?
-                .into_iter()
-                .map(|(n, v)| (n.into(), Dynamic::from(v)))
-                .collect())
+            require(&c, ty, |t, id| {
+                Ok(enumerators(t, id)?
+                    .into_iter()
+                    .map(|(n, v)| (n.into(), Dynamic::from(v)))
+                    .collect())
+            })
         }
     );
     let c = ctx.clone();
     engine.register_fn("enum_name", move |ty: &str, value: INT| -> R<String> {
-        let t = types(&c)?;
-        let id = require(t, ty)?;
-        Ok(enumerators(t, id)?
-            .into_iter()
-            .find(|(_, v)| *v == value)
-            .map(|(n, _)| n)
-            .unwrap_or_default())
+        require(&c, ty, |t, id| {
+            Ok(enumerators(t, id)?
+                .into_iter()
+                .find(|(_, v)| *v == value)
+                .map(|(n, _)| n)
+                .unwrap_or_default())
+        })
     });
     let c = ctx.clone();
     engine.register_fn("enum_value", move |name: &str| -> R<INT> {

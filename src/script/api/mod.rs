@@ -1,5 +1,6 @@
 //! The script API, one file per surface. `register_all` wires every surface into an engine.
 
+pub mod addr;
 pub mod commands;
 pub mod files;
 pub mod kernel;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 /// Registers every API surface on `engine`.
 pub fn register_all(engine: &mut Engine, ctx: &Arc<HostContext>) {
+    addr::register(engine);
     memory::register(engine, ctx);
     objects::register(engine, ctx);
     symbols::register(engine, ctx);

@@ -67,13 +67,6 @@ fn is_char(t: &TypeIndex, id: TypeId) -> bool {
         })
 }
 
-fn is_aggregate(t: &TypeIndex, id: TypeId) -> bool {
-    t.resolve(id)
-        .ok()
-        .and_then(|r| t.get(r).ok())
-        .is_some_and(|ty| matches!(&*ty, Type::Struct { .. }))
-}
-
 impl KObj {
     /// Wraps a value.
     pub fn new(value: Value, session: Arc<Session>) -> Self {
@@ -158,6 +151,42 @@ impl KObj {
         format::format_top(self.k(), &self.value, &opts).unwrap_or_else(|e| format!("<{e}>"))
     }
 
+    /// Size of one element a pointer object steps over (what it points to).
+    fn elem_size(&self) -> R<u64> {
+        let Some(Some(target)) = self.pointer_target()? else {
+            return Err(runtime(
+                "usage",
+                format!(
+                    "pointer arithmetic on {}: only a typed pointer moves in elements \
+                     (for bytes use addr(obj) + n, for elements of an array obj[i])",
+                    self.type_name()
+                ),
+                None,
+            ));
+        };
+        let size = types(self.k())?
+            .size_of(target)
+            .map_err(|e| from_error(e.into()))?;
+        if size == 0 {
+            return Err(runtime(
+                "usage",
+                format!("pointer arithmetic on {}: element size 0", self.type_name()),
+                None,
+            ));
+        }
+        Ok(size)
+    }
+
+    /// `p + n` in C: the pointer `n` elements further, of the same type.
+    pub fn offset(&self, n: INT) -> R<KObj> {
+        let size = self.elem_size()?;
+        let to = self.addr()?.wrapping_add((n as u64).wrapping_mul(size));
+        Ok(KObj::new(
+            Value::from_u64(self.value.ty(), to),
+            self.session.clone(),
+        ))
+    }
+
     /// The C spelling of its type.
     pub fn type_name(&self) -> String {
         self.session
@@ -180,7 +209,11 @@ impl IntoIterator for KObj {
     }
 }
 
-/// Converts a value into what a script sees: INT, string, or an object.
+/// Converts a value into what a script sees: INT, string, `Addr`, or an object.
+///
+/// Pointers: `char *` reads as its string; `void *` and function pointers are an `Addr` (they
+/// have nothing to index or follow); every other pointer is an object of the pointer type, so
+/// members are followed through it and `p[i]`/`deref(p)` read what it points to.
 pub fn to_dynamic(s: &Arc<Session>, v: Value) -> R<Dynamic> {
     let t = types(s)?;
     let ty = v.resolved_type(&**s).map_err(verr)?;
@@ -201,7 +234,8 @@ pub fn to_dynamic(s: &Arc<Session>, v: Value) -> R<Dynamic> {
         }
         Type::Pointer {
             target: Some(tg), ..
-        } if is_aggregate(t, *tg) => Ok(Dynamic::from(KObj::new(v, s.clone()))),
+        } if is_typed_target(t, *tg) => Ok(Dynamic::from(KObj::new(v, s.clone()))),
+        Type::Pointer { .. } => Ok(Addr::dynamic(v.to_u64(&**s).map_err(verr)?)),
         Type::Base {
             encoding: crate::debuginfo::BaseEncoding::Float,
             ..
@@ -217,25 +251,26 @@ pub fn to_dynamic(s: &Arc<Session>, v: Value) -> R<Dynamic> {
     }
 }
 
+/// Whether a pointer to `id` can be followed or indexed: a struct or union (even one only
+/// declared here), or anything else with a size except `void` and functions.
+fn is_typed_target(t: &TypeIndex, id: TypeId) -> bool {
+    t.resolve(id)
+        .ok()
+        .and_then(|r| t.get(r).ok())
+        .is_some_and(|ty| match &*ty {
+            Type::Struct { .. } => true,
+            Type::Void | Type::Function { .. } => false,
+            _ => t.size_of(id).is_ok_and(|n| n > 0),
+        })
+}
+
 fn find_type(s: &Session, name: &str) -> R<TypeId> {
     let t = types(s)?;
     t.find_type(name.trim())
         .ok_or_else(|| runtime("type", format!("no type named '{name}'"), None))
 }
 
-/// An address from an INT or an object.
-fn address_of(d: &Dynamic) -> R<u64> {
-    if let Some(o) = d.read_lock::<KObj>() {
-        return o.addr();
-    }
-    d.as_int().map(|i| i as u64).map_err(|t| {
-        runtime(
-            "usage",
-            format!("expected an address or object, got {t}"),
-            None,
-        )
-    })
-}
+use super::addr::{address_arg as address_of, Addr};
 
 fn obj_at(ctx: &HostContext, ty: &str, addr: u64) -> R<KObj> {
     let id = find_type(&ctx.session, ty)?;
@@ -283,6 +318,36 @@ fn list_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, bound: usi
         .into_iter()
         .map(|a| Dynamic::from(KObj::new(Value::at(id, a), ctx.session.clone())))
         .collect())
+}
+
+/// `==`, `!=`, `<`, `<=`, `>`, `>=` between objects, `Addr` and INT compare addresses
+/// (unsigned); an object equals `0` or `()` when it is a NULL pointer.
+fn register_comparisons(engine: &mut Engine) {
+    fn both(a: &KObj, b: &KObj) -> R<(u64, u64)> {
+        Ok((a.addr()?, b.addr()?))
+    }
+    macro_rules! ops {
+        ($($op:literal => $f:expr),+) => {$(
+            engine.register_fn($op, |a: KObj, b: KObj| -> R<bool> {
+                let (a, b) = both(&a, &b)?;
+                Ok($f(a, b))
+            });
+            engine.register_fn($op, |a: KObj, b: Addr| -> R<bool> { Ok($f(a.addr()?, b.0)) });
+            engine.register_fn($op, |a: Addr, b: KObj| -> R<bool> { Ok($f(a.0, b.addr()?)) });
+            engine.register_fn($op, |a: KObj, b: INT| -> R<bool> { Ok($f(a.addr()?, b as u64)) });
+            engine.register_fn($op, |a: INT, b: KObj| -> R<bool> { Ok($f(a as u64, b.addr()?)) });
+        )+};
+    }
+    ops!(
+        "==" => |a: u64, b: u64| a == b,
+        "!=" => |a: u64, b: u64| a != b,
+        "<" => |a: u64, b: u64| a < b,
+        "<=" => |a: u64, b: u64| a <= b,
+        ">" => |a: u64, b: u64| a > b,
+        ">=" => |a: u64, b: u64| a >= b
+    );
+    engine.register_fn("==", |a: KObj, _b: ()| a.is_null());
+    engine.register_fn("!=", |a: KObj, _b: ()| a.is_null().map(|n| !n));
 }
 
 /// Most elements a walk returns.
@@ -344,13 +409,25 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         if o.value.has_member(o.k(), "addr") {
             o.get("addr")
         } else {
-            o.addr().map(|a| Dynamic::from(a as INT))
+            o.addr().map(Addr::dynamic)
         }
     });
-    engine.register_fn("addr", |o: &mut KObj| o.addr().map(|a| a as INT));
+    engine.register_fn("addr", |o: &mut KObj| o.addr().map(Addr));
     engine.register_fn("hex", |o: &mut KObj| o.addr().map(|a| format!("{a:#x}")));
     engine.register_fn("is_null", |o: &mut KObj| o.is_null());
     engine.register_fn("is_null", |a: INT| a == 0);
+    engine.register_fn("!", |o: &mut KObj| o.is_null());
+    engine.register_fn("deref", |o: &mut KObj| -> R<Dynamic> {
+        let v = o.value.deref(o.k()).map_err(verr)?;
+        to_dynamic(&o.session, v)
+    });
+    engine.register_fn("+", |o: KObj, n: INT| o.offset(n));
+    engine.register_fn("-", |o: KObj, n: INT| o.offset(n.wrapping_neg()));
+    engine.register_fn("-", |a: KObj, b: KObj| -> R<INT> {
+        let size = a.elem_size()?;
+        Ok((a.addr()?.wrapping_sub(b.addr()?) as INT) / size as INT)
+    });
+    register_comparisons(engine);
     engine.register_fn("len", |o: &mut KObj| -> R<INT> {
         Ok(o.value.len(o.k()).map_err(verr)?.unwrap_or(0) as INT)
     });

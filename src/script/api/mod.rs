@@ -10,6 +10,7 @@ pub mod report;
 pub mod symbols;
 pub mod tasks;
 pub mod types;
+pub mod vfs;
 
 use super::HostContext;
 use rhai::Engine;
@@ -27,6 +28,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<HostContext>) {
     commands::register(engine, ctx);
     report::register(engine, ctx);
     files::register(engine, ctx);
+    vfs::register(engine, ctx);
 }
 
 /// Registers `f` under each of `names` (snake_case name first, then PyKdump aliases).

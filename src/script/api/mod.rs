@@ -9,6 +9,7 @@ pub mod objects;
 pub mod report;
 pub mod symbols;
 pub mod tasks;
+pub mod text;
 pub mod types;
 pub mod vfs;
 
@@ -27,6 +28,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<HostContext>) {
     kernel::register(engine, ctx);
     commands::register(engine, ctx);
     report::register(engine, ctx);
+    text::register(engine);
     files::register(engine, ctx);
     vfs::register(engine, ctx);
 }

@@ -187,6 +187,11 @@ impl KObj {
         ))
     }
 
+    /// The bytes of the object (of what a pointer points to).
+    pub fn bytes(&self) -> R<Vec<u8>> {
+        self.target()?.bytes(self.k()).map_err(verr)
+    }
+
     /// The C spelling of its type.
     pub fn type_name(&self) -> String {
         self.session
@@ -309,10 +314,7 @@ fn list_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, bound: usi
         crate::value::walk::ListStart::Head(head),
         &opts,
     );
-    for w in &walk.warnings {
-        ctx.out
-            .line(&format!("+++WARNING+++ list at {head:#x}: {w}"));
-    }
+    report_walk(ctx, "list", head, &walk.warnings);
     Ok(walk
         .items
         .into_iter()
@@ -348,6 +350,63 @@ fn register_comparisons(engine: &mut Engine) {
     );
     engine.register_fn("==", |a: KObj, _b: ()| a.is_null());
     engine.register_fn("!=", |a: KObj, _b: ()| a.is_null().map(|n| !n));
+}
+
+/// The global variable sharing the address of symbol `name`, for a symbol with no DWARF
+/// variable of its own.
+fn alias_global(s: &Session, name: &str) -> Option<(u64, TypeId)> {
+    use crate::value::Target;
+    let addr = s.symbol_addr(name)?;
+    s.symbols_at(addr)
+        .iter()
+        .filter(|n| n.as_str() != name)
+        .find_map(|n| s.global(n).ok().filter(|(a, _)| *a == addr))
+}
+
+/// Prints a walk's warnings as `warn()` does (inline and in the closing summary).
+fn report_walk(ctx: &HostContext, what: &str, at: u64, warnings: &[String]) {
+    for w in warnings {
+        let msg = format!("{what} at {at:#x}: {w}");
+        ctx.out.line(&format!("+++WARNING+++ {msg}"));
+        if let Ok(mut f) = ctx.findings.lock() {
+            f.push(crate::script::Finding {
+                severity: "WARNING",
+                message: msg,
+            });
+        }
+    }
+}
+
+/// Structures linked through the `hlist_node` (or, with `nulls`, `hlist_nulls_node`) member
+/// `member`, from the `hlist_head`/`hlist_nulls_head` at `head` (its `first` at offset 0; each
+/// node's `next` at offset 0).
+fn hlist_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, nulls: bool) -> R<Array> {
+    use crate::memory::ReadExt;
+    use crate::value::walk::{list, ListOpts, ListStart};
+    let (id, off) = type_and_offset(&ctx.session, ty, member)?;
+    let first = ctx
+        .session
+        .read_u64(crate::addr::Kva(head))
+        .map_err(crate::script::error::from_memory)?;
+    let start = if nulls {
+        ListStart::NullsChain(first)
+    } else {
+        ListStart::Chain(first)
+    };
+    let opts = ListOpts {
+        offset: 0,
+        reverse: false,
+        end: None,
+        bound: WALK_BOUND,
+    };
+    let walk = list(&*ctx.session, start, &opts);
+    report_walk(
+        ctx,
+        if nulls { "hlist_nulls" } else { "hlist" },
+        head,
+        &walk.warnings,
+    );
+    Ok(containers(&ctx.session, id, off, walk.items))
 }
 
 /// Most elements a walk returns.
@@ -497,7 +556,12 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         engine,
         ["read_symbol", "readSymbol"],
         move |name: &str| -> R<Dynamic> {
-            let (addr, ty) = c.session.global(name).map_err(from_error)?;
+            let (addr, ty) = match c.session.global(name) {
+                Ok(g) => g,
+                // A linker alias with no DWARF variable of its own (`jiffies` is `jiffies_64`
+                // placed by the linker script): the variable at the same address.
+                Err(e) => alias_global(&c.session, name).ok_or_else(|| from_error(e))?,
+            };
             to_dynamic(&c.session, Value::at(ty, addr))
         }
     );
@@ -528,50 +592,53 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         },
     );
     let c = ctx.clone();
-    register_aliases!(
-        engine,
-        ["readSUListFromHead", "ListHead"],
+    engine.register_fn(
+        "readSUListFromHead",
         move |head: Dynamic, member: &str, ty: &str| -> R<Array> {
             list_entries(&c, address_of(&head)?, ty, member, WALK_BOUND)
-        }
-    );
-    let c = ctx.clone();
-    engine.register_fn(
-        "hlist_for_each_entry",
-        move |head: Dynamic, ty: &str, member: &str| -> R<Array> {
-            let (id, off) = type_and_offset(&c.session, ty, member)?;
-            // hlist_head.first, then each hlist_node.next (both at offset 0).
-            let first = {
-                use crate::memory::ReadExt;
-                c.session
-                    .read_u64(crate::addr::Kva(address_of(&head)?))
-                    .map_err(crate::script::error::from_memory)?
-            };
-            if first == 0 {
-                return Ok(Array::new());
-            }
-            let opts = crate::value::walk::ListOpts {
-                offset: 0,
-                reverse: false,
-                end: None,
-                bound: WALK_BOUND,
-            };
-            let walk = crate::value::walk::list(
-                &*c.session,
-                crate::value::walk::ListStart::Chain(first),
-                &opts,
-            );
-            Ok(containers(&c.session, id, off, walk.items))
         },
     );
+    // PyKdump's `ListHead(addr, "struct T")` is an object whose attribute names the member
+    // (`ListHead(a, "struct T").member`); Rhai cannot name a member after the call, so it
+    // answers with the rkdump spelling.
+    let list_head_hint = |shape: &str| -> Box<EvalAltResult> {
+        runtime(
+            "usage",
+            format!(
+                "ListHead({shape}) is PyKdump's shape; in rkdump write \
+                 list_for_each_entry(head, \"struct T\", \"member\") (or \
+                 readSUListFromHead(head, \"member\", \"struct T\"))"
+            ),
+            None,
+        )
+    };
+    engine.register_fn("ListHead", move |_h: Dynamic| -> R<Array> {
+        Err(list_head_hint("addr"))
+    });
+    engine.register_fn("ListHead", move |_h: Dynamic, _t: &str| -> R<Array> {
+        Err(list_head_hint("addr, \"struct T\""))
+    });
+    for (name, nulls) in [
+        ("hlist_for_each_entry", false),
+        ("hlist_nulls_for_each_entry", true),
+    ] {
+        let c = ctx.clone();
+        engine.register_fn(
+            name,
+            move |head: Dynamic, ty: &str, member: &str| -> R<Array> {
+                hlist_entries(&c, address_of(&head)?, ty, member, nulls)
+            },
+        );
+    }
     let c = ctx.clone();
     engine.register_fn(
         "rbtree_inorder",
         move |root: Dynamic, ty: &str, member: &str| -> R<Array> {
             let (id, off) = type_and_offset(&c.session, ty, member)?;
+            let root = address_of(&root)?;
             let walk =
-                crate::value::walk::rbtree(&*c.session, address_of(&root)?, false, WALK_BOUND)
-                    .map_err(verr)?;
+                crate::value::walk::rbtree(&*c.session, root, false, WALK_BOUND).map_err(verr)?;
+            report_walk(&c, "rbtree", root, &walk.warnings);
             Ok(containers(&c.session, id, off, walk.items))
         },
     );

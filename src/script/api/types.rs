@@ -85,7 +85,14 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         ["enum_info", "EnumInfo"],
         move |ty: &str| -> R<Map> {
             let t = types(&c)?;
-            let id = require(t, ty)?;
+            // An anonymous enum (`enum { TCP_ESTABLISHED = 1, … }`) is named by one of its
+            // enumerators: `enum_info("TCP_LISTEN")`.
+            let id = match find(t, ty) {
+                Some(id) => id,
+                None => t.enumerator(ty).map(|(id, _)| id).ok_or_else(|| {
+                    runtime("type", format!("no type or enumerator named '{ty}'"), None)
+                })?,
+            };
             Ok(enumerators(t, id)?
                 .into_iter()
                 .map(|(n, v)| (n.into(), Dynamic::from(v)))

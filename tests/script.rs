@@ -33,7 +33,8 @@ fn run_with(src: &str, options: ScriptOptions) -> (Result<String, String>, Strin
     let r = host.run("test.rhai", src, &[]);
     host.print_summary();
     (
-        r.map(|v| v.to_string()).map_err(|e| e.to_string()),
+        r.map(|v| rkdump::script::api::addr::display(&v))
+            .map_err(|e| e.to_string()),
         out.text(),
     )
 }
@@ -400,4 +401,154 @@ fn stack_frames_and_addresses_carry_source_lines() {
     assert!(r.contains("block/bio.c:true;"), "{r}");
     assert!(r.contains("context_switch;"), "{r}");
     assert!(r.ends_with("schedule:true"), "{r}");
+}
+
+/// PID of the guest's socket helper (several open files and sockets).
+fn helper_pid(t: &serde_json::Value) -> i64 {
+    t["sockets"]["helper"]["pid"].as_i64().expect("helper pid")
+}
+
+#[test]
+fn pointer_members_index_like_c_and_match_files() {
+    let t = common::truth("live");
+    for pid in [1, helper_pid(&t)] {
+        // Every open fd: `fdt.fd[i]` is the `struct file *` that `files PID` lists, and its
+        // path follows from it in one line.
+        let (r, _) = run(&format!(
+            r#"
+            let fdt = find_task({pid}).files.fdt;
+            let out = [];
+            for f in cmd("files {pid}")[0].files {{
+                let p = fdt.fd[f.fd];
+                if p != f.file {{ out.push(`fd ${{f.fd}}: ${{p}} != ${{f.file}}`); }}
+                if type_name(p) != "struct file *" {{ out.push(`fd ${{f.fd}}: ${{type_name(p)}}`); }}
+                if d_path(p.f_path) != f.path && !f.path.starts_with("socket:") {{ out.push(`fd ${{f.fd}}: ${{d_path(p.f_path)}} != ${{f.path}}`); }}
+                out.push(`${{f.fd}}`);
+            }}
+            out
+            "#
+        ));
+        let r = r.unwrap();
+        assert!(!r.contains("!=") && !r.contains(": "), "pid {pid}: {r}");
+        assert!(r.contains("\"0\""), "pid {pid}: no fd 0 in {r}");
+    }
+    // The one-liner of the issue, and `T **` arithmetic in elements.
+    let (r, _) = run("find_task(1).files.fdt.fd[0].f_path.dentry.d_name.name");
+    assert_eq!(r.as_deref(), Ok("console"));
+    let (r, _) = run(
+        "let fd = find_task(1).files.fdt.fd; [(fd + 2)[0] == fd[2], deref(fd + 1) == fd[1], (fd + 3) - fd]",
+    );
+    assert_eq!(r.as_deref(), Ok("[true, true, 3]"));
+    // A pointer never reaches Rhai's integer bit-indexing: `void *` is an Addr and refuses.
+    let (r, _) = run("find_task(1).stack[0]");
+    assert!(r.unwrap_err().contains("untyped address"));
+}
+
+#[test]
+fn addresses_print_as_the_ps_task_column() {
+    let ps = common::run(&common::open("live.mdf-zlib-d31"), "ps 1");
+    let task = ps
+        .lines()
+        .find_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.first() == Some(&"1")).then(|| w[3].to_string())
+        })
+        .expect("ps 1 row");
+    let want = format!("0x{task}");
+    for src in [
+        "find_task(1).addr",
+        "`${find_task(1).addr}`",
+        "find_task(1).addr.to_string()",
+        "addr(find_task(1))",
+        "#{t: find_task(1).addr}.t",
+    ] {
+        let (r, _) = run(src);
+        assert_eq!(r.as_deref(), Ok(want.as_str()), "{src}");
+    }
+    let (r, _) = run("#{t: find_task(1).addr}");
+    assert_eq!(r.unwrap(), format!("#{{\"t\": {want}}}"));
+    let (r, _) = run("#{t: find_task(1).addr}.to_json()");
+    let n = u64::from_str_radix(&task, 16).unwrap();
+    assert_eq!(r.unwrap(), format!("{{\"t\":{n}}}"));
+    // Unsigned comparisons, the kernel-pointer test, NULL equality and object equality.
+    let (r, _) = run(r#"let t = find_task(1); let i = read_symbol("init_task");
+        [t.addr > 0, is_kernel_ptr(t), is_kernel_ptr(0x7fff0000), i.mm == 0, t.mm == 0, !i.mm,
+         t == find_task(1), t != i, t.mm == t.mm.owner.mm, parse_int("ffff8a7ac11c1280", 16) == addr(0xffff8a7ac11c1280)]"#);
+    assert_eq!(
+        r.as_deref(),
+        Ok("[true, true, false, true, false, true, true, true, true, true]")
+    );
+}
+
+#[test]
+fn tcp_sockets_from_the_hashes_equal_the_guest() {
+    let t = common::truth("live");
+    // PyKdump's proto.py walk: established hash and listening hash, both hlist_nulls.
+    let (r, out) = run(r#"
+        let states = enum_info("TCP_LISTEN");
+        fn state_name(states, v) { for k in states.keys() { if states[k] == v { return k.sub_string(4); } } "?" }
+        fn row(states, sk) {
+            let v6 = sk.skc_family == 10;
+            let l = if v6 { ip6_str(sk.skc_v6_rcv_saddr) } else { ip4_str(sk.skc_rcv_saddr) };
+            let r = if v6 { ip6_str(sk.skc_v6_daddr) } else { ip4_str(sk.skc_daddr) };
+            sprintf("%s %s %s:%d %s:%d", [if v6 { "tcp6" } else { "tcp" }, state_name(states, sk.skc_state), l, sk.skc_num, r, ntohs(sk.skc_dport)])
+        }
+        let hi = readSymbol("tcp_hashinfo");
+        let rows = [];
+        for i in 0..=hi.lhash2_mask {
+            for sk in hlist_nulls_for_each_entry(hi.lhash2[i].nulls_head, "struct sock_common", "skc_nulls_node") { rows.push(row(states, sk)); }
+        }
+        for i in 0..=hi.ehash_mask {
+            for sk in hlist_nulls_for_each_entry(hi.ehash[i].chain, "struct sock_common", "skc_nulls_node") { rows.push(row(states, sk)); }
+        }
+        rows.sort();
+        rows
+        "#);
+    assert!(!out.contains("WARNING"), "{out}");
+    let mut want: Vec<String> = Vec::new();
+    for proto in ["tcp", "tcp6"] {
+        for s in t["sockets"][proto].as_array().expect("truth sockets") {
+            want.push(format!(
+                "\"{proto} {} {}:{} {}:{}\"",
+                s["state"].as_str().unwrap(),
+                s["local"]["ip"].as_str().unwrap(),
+                s["local"]["port"],
+                s["remote"]["ip"].as_str().unwrap(),
+                s["remote"]["port"],
+            ));
+        }
+    }
+    want.sort();
+    assert!(!want.is_empty());
+    assert_eq!(r.unwrap(), format!("[{}]", want.join(", ")));
+    // The plain hlist walker on an hlist_nulls head stops at the nulls marker with a warning
+    // instead of making an object of it.
+    let (r, out) = run(r#"
+        let hi = readSymbol("tcp_hashinfo");
+        let n = 0;
+        for i in 0..=hi.lhash2_mask { n += hlist_for_each_entry(hi.lhash2[i].nulls_head, "struct sock_common", "skc_nulls_node").len(); }
+        n
+        "#);
+    let listening = want.iter().filter(|w| w.contains("LISTEN")).count();
+    assert_eq!(r.unwrap(), listening.to_string());
+    assert!(out.contains("hlist_nulls end marker"), "{out}");
+}
+
+#[test]
+fn pykdump_walls_are_gone() {
+    let t = common::truth("live");
+    let (r, _) = run(r#"[sys_info().HZ, sys_info().RELEASE, readSymbol("jiffies") > 0]"#);
+    assert_eq!(
+        r.unwrap(),
+        format!("[250, \"{}\", true]", t["release"].as_str().unwrap())
+    );
+    let (r, _) = run("ListHead(sym_addr(\"modules\"))");
+    assert!(r.unwrap_err().contains("list_for_each_entry"));
+    let (r, _) = run("print(kernel); 1");
+    assert_eq!(r.as_deref(), Ok("1"));
+    let (_, out) = run("print(kernel)");
+    assert!(
+        out.contains(t["release"].as_str().unwrap()) && !out.contains("rkdump::"),
+        "{out}"
+    );
 }

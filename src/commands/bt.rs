@@ -414,7 +414,7 @@ fn regs_data(r: &PtRegs) -> Data {
     Data::map([
         ("ip", Data::addr(r.ip)),
         ("sp", Data::addr(r.sp)),
-        ("flags", Data::addr(r.flags)),
+        ("flags", Data::uint(r.flags)),
         ("ax", Data::addr(r.ax)),
         ("bx", Data::addr(r.bx)),
         ("cx", Data::addr(r.cx)),
@@ -430,9 +430,9 @@ fn regs_data(r: &PtRegs) -> Data {
         ("r13", Data::addr(r.r13)),
         ("r14", Data::addr(r.r14)),
         ("r15", Data::addr(r.r15)),
-        ("orig_ax", Data::addr(r.orig_ax)),
-        ("cs", Data::addr(r.cs)),
-        ("ss", Data::addr(r.ss)),
+        ("orig_ax", Data::uint(r.orig_ax)),
+        ("cs", Data::uint(r.cs)),
+        ("ss", Data::uint(r.ss)),
         ("user_mode", Data::Bool(r.user_mode())),
     ])
 }
@@ -446,7 +446,7 @@ pub fn trace_data(t: &TaskInfo, trace: &StackTrace) -> Data {
             ("sp", Data::addr(f.sp)),
             ("pc", Data::addr(f.pc)),
             ("function", Data::opt_str(f.symbol.as_deref())),
-            ("offset", Data::addr(f.offset)),
+            ("offset", Data::uint(f.offset)),
             ("module", Data::opt_str(f.module.as_deref())),
             ("trust", Data::Str(f.trust.name().to_string())),
             ("stack", Data::Str(f.stack.label())),

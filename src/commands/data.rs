@@ -12,6 +12,8 @@ pub enum Data {
     /// An unsigned value (addresses, sizes, nanoseconds): scripts get an INT with the same bit
     /// pattern, JSON the unsigned number.
     Uint(u64),
+    /// A kernel address: scripts get an `Addr` (printed in hex), JSON the unsigned number.
+    Addr(u64),
     /// A floating-point number (percentages); JSON `null` when not finite.
     Float(f64),
     /// A string.
@@ -43,8 +45,12 @@ impl Data {
             .unwrap_or(Data::Null)
     }
 
-    /// An address or other `u64`.
+    /// A kernel address.
     pub fn addr(v: u64) -> Self {
+        Data::Addr(v)
+    }
+    /// An unsigned number (sizes, nanoseconds, counters).
+    pub fn uint(v: u64) -> Self {
         Data::Uint(v)
     }
     /// A list built from an iterator.
@@ -73,7 +79,7 @@ impl Data {
             Data::Null => s.push_str("null"),
             Data::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
             Data::Int(i) => s.push_str(&i.to_string()),
-            Data::Uint(u) => s.push_str(&u.to_string()),
+            Data::Uint(u) | Data::Addr(u) => s.push_str(&u.to_string()),
             Data::Float(f) if f.is_finite() => s.push_str(&format!("{f:?}")),
             Data::Float(_) => s.push_str("null"),
             Data::Str(t) => json_string(t, s),

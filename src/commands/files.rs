@@ -44,7 +44,7 @@ pub fn d_path(s: &Session, vfsmnt: u64, dentry: u64) -> Result<String> {
     let mut d = dentry;
     let mut mnt = vfsmnt.wrapping_sub(mnt_off);
     if vfsmnt == 0 {
-        return dentry_name(s, &Value::at(dt, d));
+        return dentry_path(s, d);
     }
     for _ in 0..MAX_DEPTH {
         let dv = Value::at(dt, d);
@@ -81,6 +81,24 @@ pub fn d_path(s: &Session, vfsmnt: u64, dentry: u64) -> Result<String> {
             if name != "/" {
                 parts.push(name);
             }
+            break;
+        }
+        parts.push(dentry_name(s, &dv)?);
+        d = parent;
+    }
+    parts.reverse();
+    Ok(format!("/{}", parts.join("/")))
+}
+
+/// Path of `dentry` from the root of its super block (no mount crossed): `"/hang/stuck.dat"`.
+pub fn dentry_path(s: &Session, dentry: u64) -> Result<String> {
+    let dt = s.find_type("struct dentry")?;
+    let mut parts: Vec<String> = Vec::new();
+    let mut d = dentry;
+    for _ in 0..MAX_DEPTH {
+        let dv = Value::at(dt, d);
+        let parent = dv.member_u64(s, "d_parent")?;
+        if parent == d || parent == 0 {
             break;
         }
         parts.push(dentry_name(s, &dv)?);

@@ -84,8 +84,8 @@ fn caller(id: u32) -> String {
 /// lines).
 fn record_data(r: &LogRecord) -> Data {
     Data::map([
-        ("seq", Data::addr(r.seq)),
-        ("timestamp_ns", Data::addr(r.ts_nsec)),
+        ("seq", Data::uint(r.seq)),
+        ("timestamp_ns", Data::uint(r.ts_nsec)),
         ("level", Data::Int(r.level.into())),
         ("facility", Data::Int(r.facility.into())),
         ("caller", Data::Str(caller(r.caller_id))),

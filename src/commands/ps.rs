@@ -192,14 +192,14 @@ fn row_data(list: &TaskList, t: &TaskInfo, m: TaskMem) -> Vec<(&'static str, Dat
         ("state", Data::Str(t.state.code().to_string())),
         // One decimal, as printed.
         ("mem_pct", Data::Float((m.pct * 10.0).round() / 10.0)),
-        ("vsz", Data::addr(m.vsz_kb)),
-        ("rss", Data::addr(m.rss_kb)),
+        ("vsz", Data::uint(m.vsz_kb)),
+        ("rss", Data::uint(m.rss_kb)),
         ("comm", Data::Str(t.comm.clone())),
         ("tgid", Data::Int(t.tgid.into())),
         ("active", Data::Bool(t.active)),
         ("kthread", Data::Bool(t.is_kthread())),
-        ("last_arrival", Data::addr(t.last_arrival)),
-        ("since_last_run_ns", Data::addr(since_last_run(list, t))),
+        ("last_arrival", Data::uint(t.last_arrival)),
+        ("since_last_run_ns", Data::uint(since_last_run(list, t))),
     ]
 }
 
@@ -236,10 +236,10 @@ fn ps_data(session: &Session, args: &[String]) -> Result<Data> {
         }
         if o.has("t") {
             let tm = tasks::task_times(session, t.addr)?;
-            row.push(("run_time_ns", Data::addr(run_time(&list, t, &tm))));
-            row.push(("start_time", Data::addr(tm.start_time)));
-            row.push(("utime", Data::addr(tm.utime)));
-            row.push(("stime", Data::addr(tm.stime)));
+            row.push(("run_time_ns", Data::uint(run_time(&list, t, &tm))));
+            row.push(("start_time", Data::uint(tm.start_time)));
+            row.push(("utime", Data::uint(tm.utime)));
+            row.push(("stime", Data::uint(tm.stime)));
         }
         if o.has("a") {
             let strs = |v: Vec<String>| Data::list(v.into_iter().map(Data::Str));

@@ -61,7 +61,7 @@ impl SymHit {
         Data::map([
             ("address", Data::addr(self.address)),
             ("name", Data::Str(self.name.clone())),
-            ("offset", Data::addr(self.offset)),
+            ("offset", Data::uint(self.offset)),
             ("type", Data::Str(self.kind.to_string())),
             ("module", Data::opt_str(self.module.as_deref())),
         ])

@@ -93,7 +93,8 @@ pub fn task_data(session: &Session, t: &TaskInfo) -> Result<Data> {
         let d = match v.scalar(session) {
             Ok(Scalar::Float(f)) => Data::Float(f),
             Ok(Scalar::Bool(b)) => Data::Bool(b),
-            Ok(Scalar::Pointer(a) | Scalar::Unsigned(a)) => Data::addr(a),
+            Ok(Scalar::Pointer(a)) => Data::addr(a),
+            Ok(Scalar::Unsigned(u)) => Data::uint(u),
             Ok(sc) => Data::Int(sc.as_i64()),
             Err(_) => match v.string(session) {
                 Ok(text) => Data::Str(text),
@@ -115,7 +116,7 @@ pub fn task_data(session: &Session, t: &TaskInfo) -> Result<Data> {
         ("mm", Data::addr(t.mm)),
         ("real_parent", Data::addr(t.parent)),
         ("group_leader", Data::addr(t.group_leader)),
-        ("last_arrival", Data::addr(t.last_arrival)),
+        ("last_arrival", Data::uint(t.last_arrival)),
         ("fields", Data::Map(fields)),
     ]))
 }

@@ -234,14 +234,18 @@ impl ScriptHost {
             .eval_with_scope::<Dynamic>(scope, line)
             .map_err(|e| error::ScriptError::from_eval("<input>", *e));
         if let Ok(v) = &r {
-            if let Some(o) = v.read_lock::<api::objects::KObj>() {
-                self.ctx.out.line(&o.render());
-            } else if !v.is_unit() {
-                self.ctx.out.line(&v.to_string());
+            if !v.is_unit() {
+                self.ctx.out.line(&self.show(v));
             }
         }
         self.ctx.out.flush();
         r.map(|_| ())
+    }
+
+    /// The text of a value as the REPL echoes it: addresses in hex, objects C-like, maps and
+    /// arrays with their elements shown the same way.
+    pub fn show(&self, v: &Dynamic) -> String {
+        api::addr::display(v)
     }
 
     /// Runs a script file.

@@ -44,6 +44,15 @@ pub enum ListStart {
     Embedded(u64),
     /// `start` is the address of a standalone `list_head` (crash `-H`), not an entry.
     Head(u64),
+    /// An `hlist_nulls` chain from its first node: like `Chain`, but it ends at a "nulls"
+    /// marker (a value with bit 0 set, `is_a_nulls()` in include/linux/list_nulls.h), not NULL.
+    NullsChain(u64),
+}
+
+/// Whether `a` can be a list or tree node: nodes hold pointers, so they are 8-byte aligned.
+/// Anything else (an `hlist_nulls` end marker, a tagged word, garbage) stops a walk.
+pub fn valid_node(a: u64) -> bool {
+    a % 8 == 0
 }
 
 /// Options of a list walk.
@@ -77,9 +86,24 @@ pub fn list(k: &dyn Target, start: ListStart, o: &ListOpts) -> Walk<u64> {
     let read = |a: u64| k.read_u64(Kva(a));
     let mut seen = HashSet::new();
     match start {
-        ListStart::Chain(first) => {
+        ListStart::Chain(first) | ListStart::NullsChain(first) => {
+            let nulls = matches!(start, ListStart::NullsChain(_));
             let mut cur = first;
             while cur != 0 {
+                if nulls && cur & 1 == 1 {
+                    break;
+                }
+                if !valid_node(cur) {
+                    w.warnings.push(format!(
+                        "{cur:#x} is not a valid node (misaligned{}); walk stopped",
+                        if cur & 1 == 1 {
+                            ": an hlist_nulls end marker? walk it with hlist_nulls_for_each_entry"
+                        } else {
+                            ""
+                        }
+                    ));
+                    break;
+                }
                 if Some(cur) == o.end {
                     break;
                 }
@@ -111,7 +135,7 @@ pub fn list(k: &dyn Target, start: ListStart, o: &ListOpts) -> Walk<u64> {
             let (head_lh, include_head) = match start {
                 ListStart::Embedded(s) => (s.wrapping_add(o.offset), true),
                 ListStart::Head(h) => (h, false),
-                ListStart::Chain(_) => unreachable_chain(),
+                ListStart::Chain(_) | ListStart::NullsChain(_) => unreachable_chain(),
             };
             if include_head {
                 w.items.push(head_lh.wrapping_sub(o.offset));
@@ -134,6 +158,12 @@ pub fn list(k: &dyn Target, start: ListStart, o: &ListOpts) -> Walk<u64> {
                 }
                 if next == 0 {
                     w.warnings.push(format!("NULL list pointer at {at:#x}"));
+                    break;
+                }
+                if !valid_node(next) {
+                    w.warnings.push(format!(
+                        "list pointer {next:#x} at {at:#x} is not a valid node (misaligned); walk stopped"
+                    ));
                     break;
                 }
                 let entry = next.wrapping_sub(o.offset);
@@ -222,6 +252,12 @@ pub fn rbtree_ordered(
         if n == 0 {
             continue;
         }
+        if !valid_node(n) {
+            w.warnings.push(format!(
+                "{n:#x} is not a valid rb_node (misaligned); walk stopped"
+            ));
+            break;
+        }
         if !seen.insert(n) {
             w.warnings.push(format!("rbtree loop at node {n:#x}"));
             break;
@@ -293,6 +329,12 @@ pub fn rbtree(k: &dyn Target, root: u64, is_node: bool, bound: usize) -> Result<
     let mut cur = first;
     loop {
         while cur != 0 {
+            if !valid_node(cur) {
+                w.warnings.push(format!(
+                    "{cur:#x} is not a valid rb_node (misaligned); walk stopped"
+                ));
+                return Ok(w);
+            }
             if !seen.insert(cur) {
                 w.warnings.push(format!("rbtree loop at node {cur:#x}"));
                 return Ok(w);

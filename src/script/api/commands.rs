@@ -98,6 +98,7 @@ pub fn to_dynamic(d: Data) -> Dynamic {
         Data::Bool(b) => Dynamic::from(b),
         Data::Int(i) => Dynamic::from(i as INT),
         Data::Uint(u) => Dynamic::from(u as INT),
+        Data::Addr(a) => super::addr::Addr::dynamic(a),
         Data::Float(f) => Dynamic::from(f),
         Data::Str(s) => Dynamic::from(s),
         Data::List(v) => Dynamic::from(v.into_iter().map(to_dynamic).collect::<Array>()),

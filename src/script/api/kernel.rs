@@ -10,7 +10,6 @@
 //! print(`${d.format}: ${d.file_size / 1048576} MB of ${d.ram_bytes / 1048576} MB RAM`);
 //! ```
 
-use crate::register_aliases;
 use crate::script::HostContext;
 use crate::sysinfo;
 use rhai::{Dynamic, Engine, Map, INT};
@@ -86,6 +85,34 @@ fn facts(ctx: &HostContext) -> Map {
 /// disk), `ram_bytes` (the machine's memory, as `sys` MEMORY), `range_bytes` (physical ranges the
 /// dump describes), `stored_bytes` (pages kept in the file), `partial` (pages were left out) and
 /// `truncated` (why the file looks cut short, or "").
+/// PyKdump's `sys_info`: the `sys` command's fields under its labels (`HZ`, `RELEASE`,
+/// `MACHINE`, `CPUS`, `LOAD AVERAGE`, …), plus `kernel_info()`'s lowercase facts.
+fn sys_info(ctx: &HostContext) -> Map {
+    let i = sysinfo::sys_info(&ctx.session);
+    let mut m = facts(ctx);
+    let text = |v: Option<String>| v.map(Dynamic::from).unwrap_or(Dynamic::UNIT);
+    let num = |v: Option<u64>| v.map(|n| Dynamic::from(n as INT)).unwrap_or(Dynamic::UNIT);
+    for (k, v) in [
+        ("KERNEL", Dynamic::from(i.kernel)),
+        ("DUMPFILE", Dynamic::from(i.dumpfile)),
+        ("CPUS", num(i.cpus)),
+        ("DATE", text(i.date)),
+        ("UPTIME", text(i.uptime)),
+        ("LOAD AVERAGE", text(i.load_average)),
+        ("TASKS", num(i.tasks)),
+        ("NODENAME", Dynamic::from(i.nodename)),
+        ("RELEASE", Dynamic::from(i.release)),
+        ("VERSION", Dynamic::from(i.version)),
+        ("MACHINE", Dynamic::from(i.machine)),
+        ("MEMORY", text(i.memory)),
+        ("PANIC", text(i.panic)),
+        ("HZ", num(i.hz)),
+    ] {
+        m.insert(k.into(), v);
+    }
+    m
+}
+
 fn dump_facts(ctx: &HostContext) -> Map {
     let s = &ctx.session;
     let d = s.dump();
@@ -133,7 +160,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         v.cmp_str(s) != Ordering::Equal
     });
     let c = ctx.clone();
-    register_aliases!(engine, ["kernel_info", "sys_info"], move || facts(&c));
+    engine.register_fn("kernel_info", move || facts(&c));
+    let c = ctx.clone();
+    engine.register_fn("sys_info", move || sys_info(&c));
     let c = ctx.clone();
     engine.register_fn("dump_info", move || dump_facts(&c));
     // `kernel` reads as a variable everywhere, including inside functions and modules.

@@ -1,18 +1,21 @@
-//! Raw memory: `read_u8/u16/u32/u64(addr)`, signed variants, `read_ptr`, `read_string`,
-//! `read_bytes`, physical variants `phys_read_*`, and helpers for addresses held in INT
-//! (`hex`, unsigned compare `ult/ule/ugt/uge`, unsigned shift `shr_u`).
+//! Raw memory: `read_u8/u16/u32/u64(addr)` (INT), signed variants, `read_ptr` (an `Addr`),
+//! `read_string`, `read_bytes` (a Blob), physical variants `phys_read_*`. Every address
+//! argument may be an `Addr`, an INT or an object. The older INT helpers (`ult/ule/ugt/uge`,
+//! `shr_u`) still work; `Addr` compares and shifts unsigned by itself.
 //!
 //! ```rhai
 //! let jiffies = read_u64(sym_addr("jiffies"));
-//! print(hex(read_ptr(sym_addr("init_task") + 0x10)));
+//! print(read_ptr(sym_addr("init_task") + 0x10));   // 0xffff… (an Addr)
+//! let b = read_bytes(sym_addr("linux_banner"), 5); // Blob: b[0], b.len(), blob_to_string
 //! ```
 
+use super::addr::{address_arg, Addr};
 use crate::addr::{Kva, Pa};
 use crate::memory::{MemoryReader, PhysReader};
 use crate::register_aliases;
 use crate::script::error::from_memory;
 use crate::script::HostContext;
-use rhai::{Blob, Engine, EvalAltResult, INT};
+use rhai::{Blob, Dynamic, Engine, EvalAltResult, INT};
 use std::sync::Arc;
 
 type R<T> = Result<T, Box<EvalAltResult>>;
@@ -20,18 +23,18 @@ type R<T> = Result<T, Box<EvalAltResult>>;
 /// Most bytes one `read_bytes`/`read_string` may ask for.
 const MAX_READ: INT = 64 << 20;
 
-fn read_virt(ctx: &HostContext, addr: INT, n: usize) -> R<Vec<u8>> {
+fn read_virt(ctx: &HostContext, addr: &Dynamic, n: usize) -> R<Vec<u8>> {
     let mut b = vec![0u8; n];
     ctx.session
-        .read_virt(Kva(addr as u64), &mut b)
+        .read_virt(Kva(address_arg(addr)?), &mut b)
         .map_err(from_memory)?;
     Ok(b)
 }
 
-fn read_phys(ctx: &HostContext, addr: INT, n: usize) -> R<Vec<u8>> {
+fn read_phys(ctx: &HostContext, addr: &Dynamic, n: usize) -> R<Vec<u8>> {
     let mut b = vec![0u8; n];
     ctx.session
-        .read_phys(Pa(addr as u64), &mut b)
+        .read_phys(Pa(address_arg(addr)?), &mut b)
         .map_err(from_memory)?;
     Ok(b)
 }
@@ -60,11 +63,11 @@ fn checked_len(n: INT) -> R<usize> {
     Ok(n as usize)
 }
 
-fn string_at(ctx: &HostContext, addr: INT, max: INT) -> R<String> {
+fn string_at(ctx: &HostContext, addr: &Dynamic, max: INT) -> R<String> {
     use crate::memory::ReadExt;
     let max = checked_len(max)?;
     ctx.session
-        .read_cstring(Kva(addr as u64), max)
+        .read_cstring(Kva(address_arg(addr)?), max)
         .map_err(from_memory)
 }
 
@@ -77,78 +80,48 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         (8, "read_u64", "read_s64", "readU64", "readS64"),
     ] {
         let c = ctx.clone();
-        register_aliases!(engine, [unsigned, up], move |a: INT| -> R<INT> {
-            Ok(le(&read_virt(&c, a, size)?, false))
+        register_aliases!(engine, [unsigned, up], move |a: Dynamic| -> R<INT> {
+            Ok(le(&read_virt(&c, &a, size)?, false))
         });
         let c = ctx.clone();
-        register_aliases!(engine, [signed, sp], move |a: INT| -> R<INT> {
-            Ok(le(&read_virt(&c, a, size)?, true))
+        register_aliases!(engine, [signed, sp], move |a: Dynamic| -> R<INT> {
+            Ok(le(&read_virt(&c, &a, size)?, true))
         });
         let c = ctx.clone();
-        engine.register_fn(format!("phys_{unsigned}"), move |a: INT| -> R<INT> {
-            Ok(le(&read_phys(&c, a, size)?, false))
+        engine.register_fn(format!("phys_{unsigned}"), move |a: Dynamic| -> R<INT> {
+            Ok(le(&read_phys(&c, &a, size)?, false))
         });
     }
     let c = ctx.clone();
-    register_aliases!(engine, ["read_ptr", "readPtr"], move |a: INT| -> R<INT> {
-        Ok(le(&read_virt(&c, a, 8)?, false))
-    });
+    register_aliases!(
+        engine,
+        ["read_ptr", "readPtr"],
+        move |a: Dynamic| -> R<Addr> { Ok(Addr(le(&read_virt(&c, &a, 8)?, false) as u64)) }
+    );
     let c = ctx.clone();
-    register_aliases!(engine, ["read_string", "readString"], move |a: INT| -> R<
-        String,
-    > {
-        string_at(&c, a, 256)
-    });
+    register_aliases!(
+        engine,
+        ["read_string", "readString"],
+        move |a: Dynamic| -> R<String> { string_at(&c, &a, 256) }
+    );
     let c = ctx.clone();
-    register_aliases!(engine, ["read_string", "readString"], move |a: INT,
+    register_aliases!(engine, ["read_string", "readString"], move |a: Dynamic,
                                                                    max: INT|
           -> R<
         String,
     > {
-        string_at(&c, a, max)
+        string_at(&c, &a, max)
     });
     let c = ctx.clone();
-    register_aliases!(engine, ["read_bytes", "readmem"], move |a: INT,
+    register_aliases!(engine, ["read_bytes", "readmem"], move |a: Dynamic,
                                                                n: INT|
           -> R<Blob> {
-        read_virt(&c, a, checked_len(n)?)
+        read_virt(&c, &a, checked_len(n)?)
     });
     let c = ctx.clone();
-    engine.register_fn("phys_read_bytes", move |a: INT, n: INT| -> R<Blob> {
-        read_phys(&c, a, checked_len(n)?)
+    engine.register_fn("phys_read_bytes", move |a: Dynamic, n: INT| -> R<Blob> {
+        read_phys(&c, &a, checked_len(n)?)
     });
-    // Where an address is expected, an object (a pointer member such as `m.arch.orc_unwind`)
-    // works too.
-    let c = ctx.clone();
-    register_aliases!(
-        engine,
-        ["read_bytes", "readmem"],
-        move |o: crate::script::api::objects::KObj, n: INT| -> R<Blob> {
-            read_virt(&c, o.addr()? as INT, checked_len(n)?)
-        }
-    );
-    for (name, size) in [
-        ("read_u64", 8usize),
-        ("read_ptr", 8),
-        ("read_u32", 4),
-        ("read_u16", 2),
-        ("read_u8", 1),
-    ] {
-        let c = ctx.clone();
-        engine.register_fn(
-            name,
-            move |o: crate::script::api::objects::KObj| -> R<INT> {
-                Ok(le(&read_virt(&c, o.addr()? as INT, size)?, false))
-            },
-        );
-    }
-    let c = ctx.clone();
-    engine.register_fn(
-        "read_string",
-        move |o: crate::script::api::objects::KObj, max: INT| -> R<String> {
-            string_at(&c, o.addr()? as INT, max)
-        },
-    );
     engine.register_fn("hex", |v: INT| format!("{:#x}", v as u64));
     // Python-style string helpers that return the result (Rhai's own `trim` works in place).
     engine.register_fn("strip", |s: &str| s.trim().to_string());

@@ -1,5 +1,6 @@
 //! The script API, one file per surface. `register_all` wires every surface into an engine.
 
+pub mod addr;
 pub mod commands;
 pub mod files;
 pub mod kernel;
@@ -8,7 +9,9 @@ pub mod objects;
 pub mod report;
 pub mod symbols;
 pub mod tasks;
+pub mod text;
 pub mod types;
+pub mod vfs;
 
 use super::HostContext;
 use rhai::Engine;
@@ -16,6 +19,7 @@ use std::sync::Arc;
 
 /// Registers every API surface on `engine`.
 pub fn register_all(engine: &mut Engine, ctx: &Arc<HostContext>) {
+    addr::register(engine);
     memory::register(engine, ctx);
     objects::register(engine, ctx);
     symbols::register(engine, ctx);
@@ -24,7 +28,9 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<HostContext>) {
     kernel::register(engine, ctx);
     commands::register(engine, ctx);
     report::register(engine, ctx);
+    text::register(engine);
     files::register(engine, ctx);
+    vfs::register(engine, ctx);
 }
 
 /// Registers `f` under each of `names` (snake_case name first, then PyKdump aliases).

@@ -70,13 +70,6 @@ fn is_char(t: &TypeIndex, id: TypeId) -> bool {
         })
 }
 
-fn is_aggregate(t: &TypeIndex, id: TypeId) -> bool {
-    t.resolve(id)
-        .ok()
-        .and_then(|r| t.get(r).ok())
-        .is_some_and(|ty| matches!(&*ty, Type::Struct { .. }))
-}
-
 impl KObj {
     /// Wraps a value of a vmlinux type.
     pub fn new(value: Value, session: Arc<Session>) -> Self {
@@ -176,6 +169,48 @@ impl KObj {
         format::format_top(&*self.k(), &self.value, &opts).unwrap_or_else(|e| format!("<{e}>"))
     }
 
+    /// Size of one element a pointer object steps over (what it points to).
+    fn elem_size(&self) -> R<u64> {
+        let Some(Some(target)) = self.pointer_target()? else {
+            return Err(runtime(
+                "usage",
+                format!(
+                    "pointer arithmetic on {}: only a typed pointer moves in elements \
+                     (for bytes use addr(obj) + n, for elements of an array obj[i])",
+                    self.type_name()
+                ),
+                None,
+            ));
+        };
+        let size = types(&self.session, &self.scope)?
+            .size_of(target)
+            .map_err(|e| from_error(e.into()))?;
+        if size == 0 {
+            return Err(runtime(
+                "usage",
+                format!("pointer arithmetic on {}: element size 0", self.type_name()),
+                None,
+            ));
+        }
+        Ok(size)
+    }
+
+    /// `p + n` in C: the pointer `n` elements further, of the same type.
+    pub fn offset(&self, n: INT) -> R<KObj> {
+        let size = self.elem_size()?;
+        let to = self.addr()?.wrapping_add((n as u64).wrapping_mul(size));
+        Ok(KObj::scoped(
+            Value::from_u64(self.value.ty(), to),
+            self.session.clone(),
+            self.scope.clone(),
+        ))
+    }
+
+    /// The bytes of the object (of what a pointer points to).
+    pub fn bytes(&self) -> R<Vec<u8>> {
+        self.target()?.bytes(&*self.k()).map_err(verr)
+    }
+
     /// The C spelling of its type.
     pub fn type_name(&self) -> String {
         self.scope
@@ -198,7 +233,12 @@ impl IntoIterator for KObj {
     }
 }
 
-/// Converts a value of a vmlinux type into what a script sees: INT, string, or an object.
+/// Converts a value of a vmlinux type into what a script sees: INT, string, `Addr`, or an
+/// object.
+///
+/// Pointers: `char *` reads as its string; `void *` and function pointers are an `Addr` (they
+/// have nothing to index or follow); every other pointer is an object of the pointer type, so
+/// members are followed through it and `p[i]`/`deref(p)` read what it points to.
 pub fn to_dynamic(s: &Arc<Session>, v: Value) -> R<Dynamic> {
     to_dynamic_in(s, &TypeScope::Vmlinux, v)
 }
@@ -236,7 +276,8 @@ fn convert(s: &Arc<Session>, scope: &TypeScope, v: Value) -> R<Dynamic> {
         }
         Type::Pointer {
             target: Some(tg), ..
-        } if is_aggregate(t, *tg) => Ok(obj(v)),
+        } if is_typed_target(t, *tg) => Ok(obj(v)),
+        Type::Pointer { .. } => Ok(Addr::dynamic(v.to_u64(k).map_err(verr)?)),
         Type::Base {
             encoding: crate::debuginfo::BaseEncoding::Float,
             ..
@@ -252,6 +293,19 @@ fn convert(s: &Arc<Session>, scope: &TypeScope, v: Value) -> R<Dynamic> {
     }
 }
 
+/// Whether a pointer to `id` can be followed or indexed: a struct or union (even one only
+/// declared here), or anything else with a size except `void` and functions.
+fn is_typed_target(t: &TypeIndex, id: TypeId) -> bool {
+    t.resolve(id)
+        .ok()
+        .and_then(|r| t.get(r).ok())
+        .is_some_and(|ty| match &*ty {
+            Type::Struct { .. } => true,
+            Type::Void | Type::Function { .. } => false,
+            _ => t.size_of(id).is_ok_and(|n| n > 0),
+        })
+}
+
 /// The type called `name` (complete definition first, `module:type` accepted; see
 /// `type_scope.rs`); `near` is where the object lies, to prefer the definition of the module
 /// holding it.
@@ -260,19 +314,7 @@ fn find_type(s: &Session, name: &str, near: Option<u64>) -> R<ScopedType> {
         .map_err(|_| runtime("type", format!("no type named '{}'", name.trim()), None))
 }
 
-/// An address from an INT or an object.
-fn address_of(d: &Dynamic) -> R<u64> {
-    if let Some(o) = d.read_lock::<KObj>() {
-        return o.addr();
-    }
-    d.as_int().map(|i| i as u64).map_err(|t| {
-        runtime(
-            "usage",
-            format!("expected an address or object, got {t}"),
-            None,
-        )
-    })
-}
+use super::addr::{address_arg as address_of, Addr};
 
 fn obj_at(ctx: &HostContext, ty: &str, addr: u64) -> R<KObj> {
     let st = find_type(&ctx.session, ty, Some(addr))?;
@@ -322,10 +364,7 @@ fn list_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, bound: usi
         crate::value::walk::ListStart::Head(head),
         &opts,
     );
-    for w in &walk.warnings {
-        ctx.out
-            .line(&format!("+++WARNING+++ list at {head:#x}: {w}"));
-    }
+    report_walk(ctx, "list", head, &walk.warnings);
     Ok(walk
         .items
         .into_iter()
@@ -356,6 +395,82 @@ fn cast_across(o: &KObj, st: &ScopedType) -> R<Value> {
         }
     }
     Ok(o.value.reinterpret(st.id))
+}
+
+/// `==`, `!=`, `<`, `<=`, `>`, `>=` between objects, `Addr` and INT compare addresses
+/// (unsigned); an object equals `0` or `()` when it is a NULL pointer.
+fn register_comparisons(engine: &mut Engine) {
+    fn both(a: &KObj, b: &KObj) -> R<(u64, u64)> {
+        Ok((a.addr()?, b.addr()?))
+    }
+    macro_rules! ops {
+        ($($op:literal => $f:expr),+) => {$(
+            engine.register_fn($op, |a: KObj, b: KObj| -> R<bool> {
+                let (a, b) = both(&a, &b)?;
+                Ok($f(a, b))
+            });
+            engine.register_fn($op, |a: KObj, b: Addr| -> R<bool> { Ok($f(a.addr()?, b.0)) });
+            engine.register_fn($op, |a: Addr, b: KObj| -> R<bool> { Ok($f(a.0, b.addr()?)) });
+            engine.register_fn($op, |a: KObj, b: INT| -> R<bool> { Ok($f(a.addr()?, b as u64)) });
+            engine.register_fn($op, |a: INT, b: KObj| -> R<bool> { Ok($f(a as u64, b.addr()?)) });
+        )+};
+    }
+    ops!(
+        "==" => |a: u64, b: u64| a == b,
+        "!=" => |a: u64, b: u64| a != b,
+        "<" => |a: u64, b: u64| a < b,
+        "<=" => |a: u64, b: u64| a <= b,
+        ">" => |a: u64, b: u64| a > b,
+        ">=" => |a: u64, b: u64| a >= b
+    );
+    engine.register_fn("==", |a: KObj, _b: ()| a.is_null());
+    engine.register_fn("!=", |a: KObj, _b: ()| a.is_null().map(|n| !n));
+}
+
+/// Prints a walk's warnings as `warn()` does (inline and in the closing summary).
+fn report_walk(ctx: &HostContext, what: &str, at: u64, warnings: &[String]) {
+    for w in warnings {
+        let msg = format!("{what} at {at:#x}: {w}");
+        ctx.out.line(&format!("+++WARNING+++ {msg}"));
+        if let Ok(mut f) = ctx.findings.lock() {
+            f.push(crate::script::Finding {
+                severity: "WARNING",
+                message: msg,
+            });
+        }
+    }
+}
+
+/// Structures linked through the `hlist_node` (or, with `nulls`, `hlist_nulls_node`) member
+/// `member`, from the `hlist_head`/`hlist_nulls_head` at `head` (its `first` at offset 0; each
+/// node's `next` at offset 0).
+fn hlist_entries(ctx: &HostContext, head: u64, ty: &str, member: &str, nulls: bool) -> R<Array> {
+    use crate::memory::ReadExt;
+    use crate::value::walk::{list, ListOpts, ListStart};
+    let (st, off) = type_and_offset(&ctx.session, ty, member, head)?;
+    let first = ctx
+        .session
+        .read_u64(crate::addr::Kva(head))
+        .map_err(crate::script::error::from_memory)?;
+    let start = if nulls {
+        ListStart::NullsChain(first)
+    } else {
+        ListStart::Chain(first)
+    };
+    let opts = ListOpts {
+        offset: 0,
+        reverse: false,
+        end: None,
+        bound: WALK_BOUND,
+    };
+    let walk = list(&*ctx.session, start, &opts);
+    report_walk(
+        ctx,
+        if nulls { "hlist_nulls" } else { "hlist" },
+        head,
+        &walk.warnings,
+    );
+    Ok(containers(&ctx.session, &st, off, walk.items))
 }
 
 /// Most elements a walk returns.
@@ -417,13 +532,25 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         if o.value.has_member(&*o.k(), "addr") {
             o.get("addr")
         } else {
-            o.addr().map(|a| Dynamic::from(a as INT))
+            o.addr().map(Addr::dynamic)
         }
     });
-    engine.register_fn("addr", |o: &mut KObj| o.addr().map(|a| a as INT));
+    engine.register_fn("addr", |o: &mut KObj| o.addr().map(Addr));
     engine.register_fn("hex", |o: &mut KObj| o.addr().map(|a| format!("{a:#x}")));
     engine.register_fn("is_null", |o: &mut KObj| o.is_null());
     engine.register_fn("is_null", |a: INT| a == 0);
+    engine.register_fn("!", |o: &mut KObj| o.is_null());
+    engine.register_fn("deref", |o: &mut KObj| -> R<Dynamic> {
+        let v = o.value.deref(&*o.k()).map_err(verr)?;
+        to_dynamic_in(&o.session, &o.scope, v)
+    });
+    engine.register_fn("+", |o: KObj, n: INT| o.offset(n));
+    engine.register_fn("-", |o: KObj, n: INT| o.offset(n.wrapping_neg()));
+    engine.register_fn("-", |a: KObj, b: KObj| -> R<INT> {
+        let size = a.elem_size()?;
+        Ok((a.addr()?.wrapping_sub(b.addr()?) as INT) / size as INT)
+    });
+    register_comparisons(engine);
     engine.register_fn("len", |o: &mut KObj| -> R<INT> {
         Ok(o.value.len(&*o.k()).map_err(verr)?.unwrap_or(0) as INT)
     });
@@ -524,43 +651,44 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         },
     );
     let c = ctx.clone();
-    register_aliases!(
-        engine,
-        ["readSUListFromHead", "ListHead"],
+    engine.register_fn(
+        "readSUListFromHead",
         move |head: Dynamic, member: &str, ty: &str| -> R<Array> {
             list_entries(&c, address_of(&head)?, ty, member, WALK_BOUND)
-        }
-    );
-    let c = ctx.clone();
-    engine.register_fn(
-        "hlist_for_each_entry",
-        move |head: Dynamic, ty: &str, member: &str| -> R<Array> {
-            let head = address_of(&head)?;
-            let (st, off) = type_and_offset(&c.session, ty, member, head)?;
-            // hlist_head.first, then each hlist_node.next (both at offset 0).
-            let first = {
-                use crate::memory::ReadExt;
-                c.session
-                    .read_u64(crate::addr::Kva(head))
-                    .map_err(crate::script::error::from_memory)?
-            };
-            if first == 0 {
-                return Ok(Array::new());
-            }
-            let opts = crate::value::walk::ListOpts {
-                offset: 0,
-                reverse: false,
-                end: None,
-                bound: WALK_BOUND,
-            };
-            let walk = crate::value::walk::list(
-                &*c.session,
-                crate::value::walk::ListStart::Chain(first),
-                &opts,
-            );
-            Ok(containers(&c.session, &st, off, walk.items))
         },
     );
+    // PyKdump's `ListHead(addr, "struct T")` is an object whose attribute names the member
+    // (`ListHead(a, "struct T").member`); Rhai cannot name a member after the call, so it
+    // answers with the rkdump spelling.
+    let list_head_hint = |shape: &str| -> Box<EvalAltResult> {
+        runtime(
+            "usage",
+            format!(
+                "ListHead({shape}) is PyKdump's shape; in rkdump write \
+                 list_for_each_entry(head, \"struct T\", \"member\") (or \
+                 readSUListFromHead(head, \"member\", \"struct T\"))"
+            ),
+            None,
+        )
+    };
+    engine.register_fn("ListHead", move |_h: Dynamic| -> R<Array> {
+        Err(list_head_hint("addr"))
+    });
+    engine.register_fn("ListHead", move |_h: Dynamic, _t: &str| -> R<Array> {
+        Err(list_head_hint("addr, \"struct T\""))
+    });
+    for (name, nulls) in [
+        ("hlist_for_each_entry", false),
+        ("hlist_nulls_for_each_entry", true),
+    ] {
+        let c = ctx.clone();
+        engine.register_fn(
+            name,
+            move |head: Dynamic, ty: &str, member: &str| -> R<Array> {
+                hlist_entries(&c, address_of(&head)?, ty, member, nulls)
+            },
+        );
+    }
     let c = ctx.clone();
     engine.register_fn(
         "rbtree_inorder",
@@ -569,6 +697,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
             let (st, off) = type_and_offset(&c.session, ty, member, root)?;
             let walk =
                 crate::value::walk::rbtree(&*c.session, root, false, WALK_BOUND).map_err(verr)?;
+            report_walk(&c, "rbtree", root, &walk.warnings);
             Ok(containers(&c.session, &st, off, walk.items))
         },
     );

@@ -12,11 +12,7 @@ use rhai::{Array, Dynamic, Engine, Map};
 use std::sync::Arc;
 
 fn cell(v: &Dynamic) -> String {
-    if v.is_string() {
-        v.clone().into_string().unwrap_or_default()
-    } else {
-        v.to_string()
-    }
+    super::addr::display(v)
 }
 
 /// Formats rows under headers with columns padded to their widest cell.

@@ -5,6 +5,7 @@
 //! print(addr_to_sym(sym_addr("schedule") + 8));   // schedule+0x8
 //! ```
 
+use super::addr::{address_arg, Addr};
 use crate::register_aliases;
 use crate::script::error::runtime;
 use crate::script::HostContext;
@@ -19,10 +20,10 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     register_aliases!(
         engine,
         ["sym_addr", "sym2addr"],
-        move |name: &str| -> R<INT> {
+        move |name: &str| -> R<Addr> {
             c.session
                 .any_symbol_addr(name)
-                .map(|a| a as INT)
+                .map(Addr)
                 .ok_or_else(|| runtime("symbol", format!("no symbol named '{name}'"), None))
         }
     );
@@ -31,15 +32,19 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         c.session.any_symbol_addr(name).is_some()
     });
     let c = ctx.clone();
-    register_aliases!(engine, ["addr_to_sym", "addr2sym"], move |a: INT| {
-        c.session.symbolize(a as u64).unwrap_or_default()
-    });
+    register_aliases!(
+        engine,
+        ["addr_to_sym", "addr2sym"],
+        move |a: Dynamic| -> R<String> {
+            Ok(c.session.symbolize(address_arg(&a)?).unwrap_or_default())
+        }
+    );
     let c = ctx.clone();
-    engine.register_fn("per_cpu_addr", move |name: &str, cpu: INT| -> R<INT> {
+    engine.register_fn("per_cpu_addr", move |name: &str, cpu: INT| -> R<Addr> {
         usize::try_from(cpu)
             .ok()
             .and_then(|cpu| c.session.per_cpu_addr(name, cpu))
-            .map(|a| a as INT)
+            .map(Addr)
             .ok_or_else(|| {
                 runtime(
                     "symbol",

@@ -10,6 +10,7 @@
 //! }
 //! ```
 
+use super::addr::Addr;
 use super::objects::KObj;
 use crate::script::error::{from_error, runtime};
 use crate::script::HostContext;
@@ -48,12 +49,8 @@ fn task_obj(s: &Arc<Session>, addr: u64) -> R<Dynamic> {
 }
 
 fn info_of<'a>(list: &'a TaskList, t: &Dynamic) -> R<&'a TaskInfo> {
-    let addr = if let Some(o) = t.read_lock::<KObj>() {
-        o.addr()?
-    } else {
-        t.as_int()
-            .map_err(|_| runtime("usage", "expected a task".into(), None))? as u64
-    };
+    let addr = super::addr::address_arg(t)
+        .map_err(|_| runtime("usage", "expected a task".into(), None))?;
     list.by_addr(addr).ok_or_else(|| {
         runtime(
             "task",
@@ -109,7 +106,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         let mut put = |key: &str, v: Dynamic| {
             m.insert(key.into(), v);
         };
-        put("addr", Dynamic::from(i.addr as INT));
+        put("addr", Addr::dynamic(i.addr));
         put("pid", Dynamic::from(INT::from(i.pid)));
         put("tgid", Dynamic::from(INT::from(i.tgid)));
         put("ppid", Dynamic::from(INT::from(i.ppid)));
@@ -149,8 +146,11 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         }
     }
     let c = ctx.clone();
-    engine.register_fn("addr_to_line", move |addr: INT| -> R<Dynamic> {
-        let chain = c.session.source_lines(addr as u64).map_err(from_error)?;
+    engine.register_fn("addr_to_line", move |addr: Dynamic| -> R<Dynamic> {
+        let chain = c
+            .session
+            .source_lines(super::addr::address_arg(&addr)?)
+            .map_err(from_error)?;
         Ok(lines_map(&chain)
             .map(Dynamic::from)
             .unwrap_or(Dynamic::UNIT))
@@ -172,8 +172,8 @@ fn frame_map(s: &Session, f: &crate::stack::Frame, lines: bool) -> Map {
         "func".into(),
         Dynamic::from(f.symbol.clone().unwrap_or_default()),
     );
-    m.insert("pc".into(), Dynamic::from(f.pc as INT));
-    m.insert("sp".into(), Dynamic::from(f.sp as INT));
+    m.insert("pc".into(), Addr::dynamic(f.pc));
+    m.insert("sp".into(), Addr::dynamic(f.sp));
     m.insert("offset".into(), Dynamic::from(f.offset as INT));
     m.insert(
         "module".into(),

@@ -105,12 +105,22 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         engine,
         ["enum_info", "EnumInfo"],
         move |ty: &str| -> R<Map> {
-            require(&c, ty, |t, id| {
+            let map = |t: &TypeIndex, id: TypeId| -> R<Map> {
                 Ok(enumerators(t, id)?
                     .into_iter()
                     .map(|(n, v)| (n.into(), Dynamic::from(v)))
                     .collect())
-            })
+            };
+            if let Some(r) = with_type(&c, ty, map) {
+                return r;
+            }
+            // An anonymous enum (`enum { TCP_ESTABLISHED = 1, … }`) is named by one of its
+            // enumerators: `enum_info("TCP_LISTEN")`.
+            let t = types(&c)?;
+            let (id, _) = t.enumerator(ty).ok_or_else(|| {
+                runtime("type", format!("no type or enumerator named '{ty}'"), None)
+            })?;
+            map(t, id)
         }
     );
     let c = ctx.clone();

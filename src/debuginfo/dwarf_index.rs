@@ -217,6 +217,18 @@ impl TypeIndex {
         Ok(Self::from_parts(elf, sections, data))
     }
 
+    /// For the fuzz target only: an index of `elf` whose name records come from a cache payload
+    /// (`None` when the payload does not decode). Every later lookup must stay safe whatever
+    /// the records say.
+    #[doc(hidden)]
+    pub fn from_cache_payload(
+        elf: Arc<dyn AsRef<[u8]> + Send + Sync>,
+        payload: &[u8],
+    ) -> Result<Option<Self>, DebugInfoError> {
+        let sections = Sections::from_elf((*elf).as_ref())?;
+        Ok(super::cache::decode_payload(payload).map(|data| Self::from_parts(elf, sections, data)))
+    }
+
     fn from_parts(
         elf: Arc<dyn AsRef<[u8]> + Send + Sync>,
         sections: Sections,

@@ -235,9 +235,16 @@ fn apply_relocations(
 /// address when a module's sections are placed where the kernel loaded them).
 pub(crate) type SymbolValue<'f> = dyn Fn(&object::Symbol<'_, '_>) -> u64 + 'f;
 
+/// The largest section a debuginfo file may declare (a 6.x vmlinux's `.debug_info` is under
+/// 1 GiB uncompressed).
+pub(crate) const MAX_SECTION_BYTES: u64 = 4 << 30;
+
 /// Locates (decompressing if needed) section `name` of `file`, whose bytes are `data`, and in
 /// a relocatable file applies its absolute relocations with `symbol_value`. Returns the bytes
 /// and the section's file offset and stored size (empty and `(0, 0)` when absent).
+///
+/// A compressed section is decompressed up to the size its header declares, which may be at
+/// most [`MAX_SECTION_BYTES`].
 pub(crate) fn load_section(
     file: &object::File<'_>,
     data: &[u8],
@@ -260,18 +267,29 @@ pub(crate) fn load_section(
     let raw = &data[start..start + len];
     let bytes = match range.format {
         object::CompressionFormat::None => SectionBytes::Range { start, len },
-        object::CompressionFormat::Zlib => {
-            let mut out = Vec::with_capacity(
-                usize::try_from(range.uncompressed_size.min(1 << 32)).unwrap_or(0),
-            );
-            flate2::read::ZlibDecoder::new(raw)
-                .read_to_end(&mut out)
-                .map_err(|e| elf_error(format!("{name}: zlib: {e}")))?;
-            SectionBytes::Owned(out.into_boxed_slice())
-        }
-        object::CompressionFormat::Zstandard => {
-            let out = zstd::stream::decode_all(raw)
-                .map_err(|e| elf_error(format!("{name}: zstd: {e}")))?;
+        object::CompressionFormat::Zlib | object::CompressionFormat::Zstandard => {
+            // The header's uncompressed size comes from the file: it bounds what is read, and
+            // the buffer grows with what really decompresses (zlib expands at most ~1032:1).
+            let declared = range.uncompressed_size;
+            if declared > MAX_SECTION_BYTES {
+                return Err(elf_error(format!(
+                    "{name}: claims {declared} bytes uncompressed (more than {MAX_SECTION_BYTES})"
+                )));
+            }
+            let reserve = declared.min((len as u64).saturating_mul(1032));
+            let mut out = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+            let read = if range.format == object::CompressionFormat::Zlib {
+                flate2::read::ZlibDecoder::new(raw)
+                    .take(declared)
+                    .read_to_end(&mut out)
+            } else {
+                // zstd has no such bound of its own: 16384:1 is far above what debug sections
+                // reach (3-10:1) and keeps a forged header from asking for gigabytes.
+                let limit = declared.min((len as u64).saturating_mul(1 << 14).max(1 << 20));
+                zstd::stream::read::Decoder::new(raw)
+                    .and_then(|d| d.take(limit).read_to_end(&mut out))
+            };
+            read.map_err(|e| elf_error(format!("{name}: {:?}: {e}", range.format)))?;
             SectionBytes::Owned(out.into_boxed_slice())
         }
         other => {

@@ -552,3 +552,65 @@ fn pykdump_walls_are_gone() {
         "{out}"
     );
 }
+
+#[test]
+fn mounts_with_options_equal_the_guest() {
+    let t = common::truth("live");
+    // progs/mountshow.py's table, as /proc/mounts prints it: the walk and the option
+    // decoding live in linux/fs.
+    let (r, out) = run(r#"
+        import "linux/fs" as fs;
+        for m in fs::mounts() { print(fs::proc_mounts_line(m)); }
+        "#);
+    r.unwrap();
+    assert!(!out.contains("WARNING"), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    // The guest's own /proc/mounts line of the file system it mounted.
+    let want = t["fs_hang"]["mount"].as_str().expect("truth mount line");
+    assert!(lines.contains(&want), "{want} not in:\n{out}");
+    // Every mount of the namespace, in the order and with the names the mount command gives.
+    let (r, listed) =
+        run(r#"for m in cmd("mount") { print(`${m.devname} ${m.dirname} ${m.type}`); }"#);
+    r.unwrap();
+    let ours: Vec<String> = lines
+        .iter()
+        .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(ours, listed.lines().collect::<Vec<_>>());
+    assert!(lines.iter().all(|l| {
+        let opts = l.split(' ').nth(3).unwrap_or("");
+        (opts == "rw" || opts.starts_with("rw,") || opts == "ro" || opts.starts_with("ro,"))
+            && l.ends_with(" 0 0")
+    }));
+}
+
+#[test]
+fn dm_tables_from_dm_mods_types_equal_the_guest() {
+    let t = common::truth("live");
+    // progs/dmshow.py's table: hash cells of dm-ioctl → mapped_device → live dm_table →
+    // targets, with dm_mod's own types; the walk lives in linux/dm.
+    let (r, out) = run(r#"
+        import "linux/dm" as dm;
+        for d in dm::devices() {
+            for row in d.table { print(`${d.name} ${d.dev} ${d.suspended} ${dm::table_line(row)}`); }
+        }
+        "#);
+    r.unwrap();
+    assert!(!out.contains("WARNING"), "{out}");
+    let mut want: Vec<String> = Vec::new();
+    for d in t["dm"]["devices"].as_array().expect("truth dm devices") {
+        for line in d["table"].as_array().expect("truth dm table") {
+            want.push(format!(
+                "{} {} {} {}",
+                d["name"].as_str().unwrap(),
+                d["dev"].as_str().unwrap(),
+                d["suspended"].as_bool().unwrap(),
+                line.as_str().unwrap()
+            ));
+        }
+    }
+    want.sort();
+    assert_eq!(want.len(), 3);
+    let got: Vec<String> = out.lines().map(str::to_string).collect();
+    assert_eq!(got, want);
+}

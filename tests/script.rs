@@ -552,3 +552,339 @@ fn pykdump_walls_are_gone() {
         "{out}"
     );
 }
+
+#[test]
+fn mounts_with_options_equal_the_guest() {
+    let t = common::truth("live");
+    // progs/mountshow.py's table, as /proc/mounts prints it: the walk and the option
+    // decoding live in linux/fs.
+    let (r, out) = run(r#"
+        import "linux/fs" as fs;
+        for m in fs::mounts() { print(fs::proc_mounts_line(m)); }
+        "#);
+    r.unwrap();
+    assert!(!out.contains("WARNING"), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    // The guest's own /proc/mounts line of the file system it mounted.
+    let want = t["fs_hang"]["mount"].as_str().expect("truth mount line");
+    assert!(lines.contains(&want), "{want} not in:\n{out}");
+    // Every mount of the namespace, in the order and with the names the mount command gives.
+    let (r, listed) =
+        run(r#"for m in cmd("mount") { print(`${m.devname} ${m.dirname} ${m.type}`); }"#);
+    r.unwrap();
+    let ours: Vec<String> = lines
+        .iter()
+        .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(ours, listed.lines().collect::<Vec<_>>());
+    assert!(lines.iter().all(|l| {
+        let opts = l.split(' ').nth(3).unwrap_or("");
+        (opts == "rw" || opts.starts_with("rw,") || opts == "ro" || opts.starts_with("ro,"))
+            && l.ends_with(" 0 0")
+    }));
+}
+
+#[test]
+fn dm_tables_from_dm_mods_types_equal_the_guest() {
+    let t = common::truth("live");
+    // progs/dmshow.py's table: hash cells of dm-ioctl → mapped_device → live dm_table →
+    // targets, with dm_mod's own types; the walk lives in linux/dm.
+    let (r, out) = run(r#"
+        import "linux/dm" as dm;
+        for d in dm::devices() {
+            for row in d.table { print(`${d.name} ${d.dev} ${d.suspended} ${dm::table_line(row)}`); }
+        }
+        "#);
+    r.unwrap();
+    assert!(!out.contains("WARNING"), "{out}");
+    let mut want: Vec<String> = Vec::new();
+    for d in t["dm"]["devices"].as_array().expect("truth dm devices") {
+        for line in d["table"].as_array().expect("truth dm table") {
+            want.push(format!(
+                "{} {} {} {}",
+                d["name"].as_str().unwrap(),
+                d["dev"].as_str().unwrap(),
+                d["suspended"].as_bool().unwrap(),
+                line.as_str().unwrap()
+            ));
+        }
+    }
+    want.sort();
+    assert_eq!(want.len(), 3);
+    let got: Vec<String> = out.lines().map(str::to_string).collect();
+    assert_eq!(got, want);
+}
+
+/// The rows of the book's porting table: (PyKdump cell, rkdump cell).
+fn porting_rows() -> Vec<(String, String)> {
+    let page =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/scripting/porting.md");
+    let text = std::fs::read_to_string(&page).expect("porting page");
+    text.lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| PyKdump |"))
+        .filter_map(|l| {
+            let inner = l.strip_prefix("| ")?.strip_suffix(" |")?;
+            let (left, right) = inner.split_once(" | ")?;
+            Some((left.to_string(), right.to_string()))
+        })
+        .collect()
+}
+
+/// The names called in the code spans of `cell` (`readSU` in `` `readSU("struct x", a)` ``).
+fn called_names(cell: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (i, span) in cell.split('`').enumerate() {
+        if i % 2 == 0 {
+            continue;
+        }
+        let mut word = String::new();
+        for c in span.chars() {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if c == '(' && !word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit()) {
+                names.push(word.clone());
+            }
+            word.clear();
+        }
+    }
+    names
+}
+
+#[test]
+fn every_porting_row_runs_as_written() {
+    // Names the rows use, bound to objects of the live dump.
+    let prelude = r#"
+        let t = find_task(1);
+        let task = t;
+        let p = t;
+        let x = 255;
+        let a = readSymbol("name_rb_tree").rb_node.addr;
+        let head = sym_addr("modules");
+        let sb = read_symbol("blockdev_superblock");
+        let ino = list_for_each_entry(addr_of(sb, "s_inodes"), "struct inode", "i_sb_list")[0];
+        let disk = container_of(ino, "struct bdev_inode", "vfs_inode").bdev.bd_disk.addr;
+        let file = t.files.fdt.fd[0];
+        let hi = readSymbol("tcp_hashinfo");
+        let sk = ();
+        for i in 0..=hi.lhash2_mask {
+            for s in hlist_nulls_for_each_entry(hi.lhash2[i].nulls_head, "struct sock_common", "skc_nulls_node") { sk = s; }
+        }
+    "#;
+    // Each row's spellings made concrete (placeholders such as "struct x" and `addr` bound
+    // to real ones); every name a row calls must be called here.
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "`readSU(\"struct gendisk\", addr)`",
+            &[
+                r#"readSU("struct gendisk", disk).disk_name"#,
+                r#"read_struct("struct gendisk", disk).disk_name"#,
+            ],
+        ),
+        (
+            "`readSymbol(\"jiffies\")`",
+            &[r#"readSymbol("jiffies")"#, r#"read_symbol("jiffies")"#],
+        ),
+        (
+            "`readPtr(addr)`, `readU64(addr)`, `readS32(addr)`",
+            &[
+                "readPtr(head)",
+                "readU64(head)",
+                "readS32(head)",
+                "read_ptr(head)",
+                "read_u64(head)",
+                "read_s32(head)",
+            ],
+        ),
+        (
+            "`readmem(addr, n)`",
+            &["readmem(head, 16).len()", "read_bytes(head, 16).len()"],
+        ),
+        (
+            "`sym2addr(name)`, `addr2sym(addr)`",
+            &[
+                r#"addr2sym(sym2addr("schedule"))"#,
+                r#"addr_to_sym(sym_addr("schedule"))"#,
+            ],
+        ),
+        (
+            "`member_size(t, m)`, `member_offset(t, m)`",
+            &[
+                r#"member_size("struct task_struct", "pid") + member_offset("struct task_struct", "pid")"#,
+            ],
+        ),
+        (
+            "`struct_size(t)`",
+            &[
+                r#"struct_size("struct task_struct")"#,
+                r#"sizeof("struct task_struct")"#,
+            ],
+        ),
+        (
+            "`EnumInfo(\"enum x\")`",
+            &[
+                r#"EnumInfo("enum pid_type")"#,
+                r#"enum_info("enum pid_type")"#,
+            ],
+        ),
+        (
+            "`readSUListFromHead(head, \"member\", \"struct x\")`",
+            &[
+                r#"readSUListFromHead(head, "list", "struct module").len()"#,
+                r#"list_for_each_entry(head, "struct module", "list").len()"#,
+            ],
+        ),
+        (
+            "`ListHead(addr, \"struct x\").member`",
+            &[
+                r#"list_for_each_entry(head, "struct module", "list").len()"#,
+                r#"let r = ""; try { ListHead(head, "struct module") } catch (e) { r = e.message } if !r.contains("list_for_each_entry") { throw r }"#,
+            ],
+        ),
+        (
+            "`hlist_for_each_entry(...)`, `hlist_nulls_for_each_entry(...)` (`LinuxDump` walkers)",
+            &[
+                r#"hlist_for_each_entry(addr_of(t.thread_pid, "tasks[0]"), "struct task_struct", "pid_links[0]").len()"#,
+                r#"hlist_nulls_for_each_entry(hi.lhash2[0].nulls_head, "struct sock_common", "skc_nulls_node").len()"#,
+            ],
+        ),
+        (
+            "`fd[0]` of a `struct file **`",
+            &["find_task(1).files.fdt.fd[0].f_path.dentry.d_name.name"],
+        ),
+        ("`Deref(p)`", &["deref(t.mm).owner.comm"]),
+        (
+            "`p == 0`, `if p:`",
+            &["t.mm == 0", "if !is_null(p) { 1 } else { 0 }"],
+        ),
+        (
+            "`ntodots(addr)`, `ntohs(port)`",
+            &[
+                "ip4_str(sk.skc_rcv_saddr)",
+                "ntohs(sk.skc_dport)",
+                "ip6_str(sk.skc_v6_daddr)",
+            ],
+        ),
+        (
+            "`\"%-10s %5d\" % (a, b)`",
+            &[r#"sprintf("%-10s %5d", ["init", 1])"#],
+        ),
+        (
+            "`int(\"ffff8a7ac11c1280\", 16)`",
+            &[
+                r#"parse_int("ffff8a7ac11c1280", 16)"#,
+                r#"parse_addr("ffff8a7ac11c1280")"#,
+            ],
+        ),
+        (
+            "`EnumInfo(\"enum tcp_state\")` (anonymous in DWARF)",
+            &[r#"enum_info("TCP_LISTEN")"#],
+        ),
+        (
+            "`get_pathname(dentry, vfsmnt)`",
+            &[
+                "d_path(file.f_path)",
+                "d_path(file.f_path.mnt, file.f_path.dentry)",
+            ],
+        ),
+        (
+            "`container_of(addr, \"struct x\", \"member\")`",
+            &[r#"container_of(readPtr(head), "struct module", "list").name"#],
+        ),
+        (
+            "`exec_crash_command(\"sys\")`",
+            &[r#"exec_crash_command("sys")"#, r#"exec("sys")"#],
+        ),
+        (
+            "`exec_crash_command_bg(\"sys\", 10)`",
+            &[
+                r#"exec_crash_command_bg("sys", 10)"#,
+                r#"exec_bg("sys", 10)"#,
+            ],
+        ),
+        (
+            "`sys_info.HZ`, `sys_info.RELEASE`",
+            &["sys_info().HZ", "sys_info().RELEASE", "kernel.hz"],
+        ),
+        (
+            "`task.pid`, `task.mm.owner.comm`",
+            &["task.pid", "task.mm.owner.comm"],
+        ),
+        (
+            "`p.hasField(\"x\")`",
+            &[r#""comm" in p"#, r#"has_member(p, "comm")"#],
+        ),
+        ("`long(p)` / `Addr(p)`", &["addr(p)", "p.addr"]),
+        ("`print(hex(x))`", &["print(hex(x))"]),
+        ("`pylog.warning(...)`, `+++WARNING+++`", &[r#"warn("...")"#]),
+        (
+            "`try: … except crash.error:`",
+            &["try { read_u64(0) } catch (e) { e.kind; e.message; e.addr }"],
+        ),
+        (
+            "`readSU(\"struct hash_cell\", a)`, a type only a module defines",
+            &[
+                r#"container_of(a, "struct hash_cell", "name_node").name"#,
+                r#"readSU("struct hash_cell", a).md.name"#,
+            ],
+        ),
+        (
+            "a type private to one module (`struct path_info` of dm_round_robin)",
+            &[r#"readSU("dm_round_robin:struct path_info", a).repeat_count"#],
+        ),
+        (
+            "`readSymbol(\"name_rb_tree\")`, `sym2addr(\"nfs4_fs_type\")` (module globals)",
+            &[
+                r#"readSymbol("name_rb_tree")"#,
+                r#"sym2addr("nfs4_fs_type")"#,
+            ],
+        ),
+        (
+            "`progs/mountshow.py`: mounts with their options",
+            &[
+                r#"import "linux/fs" as fs; for m in fs::mounts() { print(fs::proc_mounts_line(m)) }"#,
+            ],
+        ),
+        (
+            "`progs/dmshow.py`: dm tables",
+            &[
+                r#"import "linux/dm" as dm; for d in dm::devices() { for r in d.table { print(d.name + ": " + dm::table_line(r)) } }"#,
+            ],
+        ),
+        (
+            "`crash.exec_crash_command(\"struct T -o\")` parsed as text",
+            &[r#"cmd("struct mapped_device").members.len()"#],
+        ),
+    ];
+    let rows = porting_rows();
+    assert!(rows.len() >= 30, "{rows:?}");
+    for (left, right) in &rows {
+        let Some((_, snippets)) = cases.iter().find(|(l, _)| l == left) else {
+            panic!("porting row without a test case: {left}");
+        };
+        // The rkdump spellings, and the PyKdump ones where the row says they are the same.
+        let mut names = called_names(right);
+        if right.contains("the same") {
+            names.extend(called_names(left));
+        }
+        let all = snippets.join("\n");
+        for n in &names {
+            assert!(
+                all.contains(&format!("{n}(")),
+                "row {left}: {n}() is not exercised"
+            );
+        }
+        for s in *snippets {
+            // Statements first (import must open the script), then the snippet.
+            let src = if s.starts_with("import") {
+                format!("{s}\n{prelude}")
+            } else {
+                format!("{prelude}\n{s}")
+            };
+            let (r, out) = run(&src);
+            assert!(r.is_ok(), "row {left}: `{s}` failed: {r:?}\n{out}");
+        }
+    }
+    assert_eq!(rows.len(), cases.len(), "a case names no row of the page");
+}

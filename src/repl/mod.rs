@@ -26,6 +26,8 @@ use std::path::PathBuf;
 pub struct ReplHelper<'a> {
     session: &'a Session,
     registry: &'a Registry,
+    /// The shapes of the Rhai variables, refreshed after each line.
+    variables: complete::Variables,
 }
 
 impl Completer for ReplHelper<'_> {
@@ -36,7 +38,8 @@ impl Completer for ReplHelper<'_> {
         pos: usize,
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let (start, words) = complete::complete(self.session, self.registry, line, pos);
+        let (start, words) =
+            complete::complete(self.session, self.registry, &self.variables, line, pos);
         Ok((
             start,
             words
@@ -104,6 +107,7 @@ pub fn run(shell: &mut Shell) -> rustyline::Result<()> {
         ed.set_helper(Some(ReplHelper {
             session,
             registry: &registry,
+            variables: complete::Variables::new(),
         }));
     }
     let history = history_path();
@@ -122,6 +126,9 @@ pub fn run(shell: &mut Shell) -> rustyline::Result<()> {
                     break;
                 }
                 run_interactive_line(shell, line);
+                if let Some(h) = ed.helper_mut() {
+                    h.variables = shell.variable_shapes();
+                }
             }
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod error;
+pub mod live;
 pub mod packs;
 pub mod resolver;
 pub mod sandbox;

@@ -202,6 +202,10 @@ impl Shell {
             )
         })
     }
+    /// The shapes of the Rhai variables kept across lines (for completion on live objects).
+    pub fn variable_shapes(&self) -> std::collections::BTreeMap<String, super::live::Shape> {
+        super::live::shapes(&self.scope)
+    }
     /// Whether `line` would run as a command (rather than as Rhai).
     pub fn is_command_line(&self, line: &str) -> bool {
         let first = line.split_whitespace().next().unwrap_or("");

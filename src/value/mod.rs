@@ -1,6 +1,6 @@
 //! The value layer: typed kernel objects ([`Value`]), their C-like printing ([`format`]), C
-//! declarations for `whatis`/`struct -o` ([`decl`]), the `p` expression language ([`expr`]) and
-//! the list/rbtree/xarray/maple walkers ([`walk`]).
+//! declarations for `whatis`/`struct -o` ([`decl`]), the `p` expression language ([`expr`]), the
+//! pointer rules ([`pointer`]) and the list/rbtree/xarray/maple walkers ([`walk`]).
 //!
 //! Everything here reads the kernel through the [`Target`] trait, which the session implements;
 //! this module must not import `session`, `commands` or anything to their right.
@@ -9,6 +9,7 @@ pub mod decl;
 pub mod expr;
 pub mod format;
 mod object;
+pub mod pointer;
 pub mod walk;
 
 #[cfg(test)]

@@ -21,7 +21,12 @@ struct msg { int len; char text[]; };
 struct node g_node;
 struct list_head g_head;
 struct msg *g_msg;
-int main(void) { return g_node.id + (g_head.next != 0) + (g_msg != 0); }
+struct holder { struct node **pp; struct node *arr[3]; void *vp; int (*fp)(int); long *lp; };
+struct holder g_holder;
+int twice(int x) { return 2 * x; }
+int main(void) {
+    return g_node.id + (g_head.next != 0) + (g_msg != 0) + (g_holder.fp == twice);
+}
 "#;
 
 fn index() -> &'static TypeIndex {
@@ -366,4 +371,172 @@ fn list_walks_and_loops() {
     // Bound.
     let one = walk::list(&k, ListStart::Head(HEAD), &ListOpts { bound: 1, ..o });
     assert_eq!(one.items.len(), 1);
+}
+
+const HOLDER: u64 = 0x4000;
+const PTRS: u64 = 0x5000;
+const LONGS: u64 = 0x6000;
+/// A kernel-half address, to check that addresses stay unsigned.
+const KVA: u64 = 0xffff_8a7a_c11f_c800;
+
+/// The nodes of [`mock`] plus a `struct holder` at HOLDER: `pp` → PTRS = {A, B, NULL},
+/// `arr` = {B, A, NULL}, `vp` = KVA, `fp` = 0xffffffff81000000, `lp` → LONGS = {5, 6, 7}.
+fn pointer_mock() -> (Mock, Value) {
+    let mut k = mock();
+    let idx = index();
+    let holder = idx.find_type("struct holder").expect("struct holder");
+    let off = |m: &str| idx.member(holder, m).expect("member").offset;
+    k.mem.write(HOLDER, &[0u8; 0x40]);
+    k.mem.write_u64(HOLDER + off("pp"), PTRS);
+    for (i, p) in [NODE_A, NODE_B, 0].into_iter().enumerate() {
+        k.mem.write_u64(PTRS + 8 * i as u64, p);
+    }
+    for (i, p) in [NODE_B, NODE_A, 0].into_iter().enumerate() {
+        k.mem.write_u64(HOLDER + off("arr") + 8 * i as u64, p);
+    }
+    k.mem.write_u64(HOLDER + off("vp"), KVA);
+    k.mem.write_u64(HOLDER + off("fp"), 0xffff_ffff_8100_0000);
+    k.mem.write_u64(HOLDER + off("lp"), LONGS);
+    for (i, n) in [5u64, 6, 7].into_iter().enumerate() {
+        k.mem.write_u64(LONGS + 8 * i as u64, n);
+    }
+    (k, Value::at(holder, HOLDER))
+}
+
+#[test]
+fn pointer_to_pointer_members_index_to_pointers() {
+    let (k, h) = pointer_mock();
+    let t = index();
+    let pp = h.member(&k, "pp").expect("pp");
+    assert_eq!(t.type_name(pp.ty()), "struct node **");
+    // pp[i] of a `struct node **` is a `struct node *`, read from the array pp points to.
+    let p1 = pp.index(&k, 1).expect("pp[1]");
+    assert_eq!(t.type_name(p1.ty()), "struct node *");
+    assert_eq!(p1.to_u64(&k).ok(), Some(NODE_B));
+    assert_eq!(p1.address(), Some(PTRS + 8));
+    assert_eq!(
+        p1.member(&k, "id").and_then(|v| v.to_i64(&k)).ok(),
+        Some(-1)
+    );
+    assert_eq!(
+        pp.index(&k, 0)
+            .and_then(|p| p.member(&k, "name"))
+            .and_then(|v| v.string(&k))
+            .ok()
+            .as_deref(),
+        Some("alpha")
+    );
+    // deref(pp) is pp[0].
+    assert_eq!(pp.deref(&k).and_then(|p| p.to_u64(&k)).ok(), Some(NODE_A));
+    // pp[2] is NULL: a NULL pointer that equals 0 and errors on member access.
+    let p2 = pp.index(&k, 2).expect("pp[2]");
+    assert_eq!(p2.is_null(&k).ok(), Some(true));
+    assert_eq!(p2.to_u64(&k).ok(), Some(0));
+    assert!(matches!(
+        p2.member(&k, "id"),
+        Err(ValueError::NullPointer { .. })
+    ));
+}
+
+#[test]
+fn arrays_of_pointers_index_like_pointers() {
+    let (k, h) = pointer_mock();
+    let t = index();
+    let arr = h.member(&k, "arr").expect("arr");
+    assert_eq!(t.type_name(arr.ty()), "struct node *[3]");
+    let a0 = arr.index(&k, 0).expect("arr[0]");
+    assert_eq!(t.type_name(a0.ty()), "struct node *");
+    assert_eq!(a0.to_u64(&k).ok(), Some(NODE_B));
+    assert_eq!(
+        arr.index(&k, 1).and_then(|p| p.member_u64(&k, "id")).ok(),
+        Some(7)
+    );
+    assert_eq!(
+        arr.index(&k, 2).and_then(|p| p.is_null(&k)).ok(),
+        Some(true)
+    );
+    // The same elements through a path, as `arr[1]->id` in C.
+    assert_eq!(h.member_u64(&k, "arr[1].id").ok(), Some(7));
+}
+
+#[test]
+fn pointer_arithmetic_moves_and_counts_elements() {
+    let (k, h) = pointer_mock();
+    let t = index();
+    let node_size = t.size_of(node_ty()).expect("sizeof node");
+    // struct node **: steps of one pointer.
+    let pp = h.member(&k, "pp").expect("pp");
+    assert_eq!(pp.element_size(&k).ok(), Some(8));
+    let pp1 = pp.pointer_add(&k, 1).expect("pp + 1");
+    assert_eq!(pp1.ty(), pp.ty());
+    assert_eq!(pp1.to_u64(&k).ok(), Some(PTRS + 8));
+    assert_eq!(pp1.deref(&k).and_then(|p| p.to_u64(&k)).ok(), Some(NODE_B));
+    assert_eq!(pp1.pointer_diff(&k, PTRS).ok(), Some(1));
+    // struct node *: steps of sizeof(struct node), back and forth.
+    let a = h.member(&k, "arr[1]").expect("arr[1]");
+    let a3 = a.pointer_add(&k, 3).expect("a + 3");
+    assert_eq!(a3.to_u64(&k).ok(), Some(NODE_A + 3 * node_size));
+    assert_eq!(a3.pointer_diff(&k, NODE_A).ok(), Some(3));
+    let back = a3.pointer_add(&k, -3).expect("a + 3 - 3");
+    assert_eq!(back.to_u64(&k).ok(), Some(NODE_A));
+    assert_eq!(a.pointer_diff(&k, NODE_A + 2 * node_size).ok(), Some(-2));
+    // long *: p[i] and *(p + i) agree.
+    let lp = h.member(&k, "lp").expect("lp");
+    for i in 0..3 {
+        let by_index = lp.index(&k, i).and_then(|v| v.to_u64(&k)).ok();
+        let by_add = lp
+            .pointer_add(&k, i)
+            .and_then(|p| p.deref(&k))
+            .and_then(|v| v.to_u64(&k))
+            .ok();
+        assert_eq!(by_index, by_add);
+        assert_eq!(by_index, Some(5 + i as u64));
+    }
+    // A struct is no pointer: no element arithmetic on it.
+    assert!(matches!(
+        h.pointer_add(&k, 1),
+        Err(ValueError::BadOp { .. })
+    ));
+}
+
+#[test]
+fn void_and_function_pointers_are_plain_addresses() {
+    let (k, h) = pointer_mock();
+    let t = index();
+    for (m, want) in [("vp", KVA), ("fp", 0xffff_ffff_8100_0000)] {
+        let p = h.member(&k, m).expect(m);
+        assert_eq!(p.is_untyped_pointer(&k).ok(), Some(true), "{m}");
+        assert!(
+            matches!(p.pointer_add(&k, 1), Err(ValueError::BadOp { .. })),
+            "{m}"
+        );
+        assert!(p.index(&k, 0).is_err(), "{m}");
+        // The full unsigned bit pattern, however high.
+        assert_eq!(p.to_u64(&k).ok(), Some(want), "{m}");
+    }
+    for m in ["pp", "lp", "arr[0]"] {
+        let p = h.member(&k, m).expect(m);
+        assert_eq!(p.is_untyped_pointer(&k).ok(), Some(false), "{m}");
+    }
+    let holder = t.find_type("struct holder").expect("holder");
+    let fp = t.member(holder, "fp").expect("fp").ty;
+    let Ok(ty) = t.get(t.resolve(fp).expect("resolve")) else {
+        panic!("fp type");
+    };
+    let crate::debuginfo::Type::Pointer {
+        target: Some(f), ..
+    } = &*ty
+    else {
+        panic!("fp is a pointer");
+    };
+    assert!(!super::pointer::designates_data(t, *f));
+    assert!(super::pointer::designates_data(t, node_ty()));
+    // Printed C-like, the addresses are hex.
+    let text = format_value(
+        &k,
+        &h.member(&k, "vp").expect("vp"),
+        &FormatOptions::default(),
+    )
+    .expect("format vp");
+    assert!(text.contains("0xffff8a7ac11fc800"), "{text}");
 }

@@ -169,10 +169,10 @@ impl KObj {
         format::format_top(&*self.k(), &self.value, &opts).unwrap_or_else(|e| format!("<{e}>"))
     }
 
-    /// Size of one element a pointer object steps over (what it points to).
-    fn elem_size(&self) -> R<u64> {
-        let Some(Some(target)) = self.pointer_target()? else {
-            return Err(runtime(
+    /// The usage error of pointer arithmetic on something that is no typed pointer.
+    fn arithmetic_error(&self, e: ValueError) -> Box<EvalAltResult> {
+        match e {
+            ValueError::BadOp { .. } => runtime(
                 "usage",
                 format!(
                     "pointer arithmetic on {}: only a typed pointer moves in elements \
@@ -180,30 +180,25 @@ impl KObj {
                     self.type_name()
                 ),
                 None,
-            ));
-        };
-        let size = types(&self.session, &self.scope)?
-            .size_of(target)
-            .map_err(|e| from_error(e.into()))?;
-        if size == 0 {
-            return Err(runtime(
-                "usage",
-                format!("pointer arithmetic on {}: element size 0", self.type_name()),
-                None,
-            ));
+            ),
+            e => verr(e),
         }
-        Ok(size)
     }
 
     /// `p + n` in C: the pointer `n` elements further, of the same type.
     pub fn offset(&self, n: INT) -> R<KObj> {
-        let size = self.elem_size()?;
-        let to = self.addr()?.wrapping_add((n as u64).wrapping_mul(size));
-        Ok(KObj::scoped(
-            Value::from_u64(self.value.ty(), to),
-            self.session.clone(),
-            self.scope.clone(),
-        ))
+        let v = self
+            .value
+            .pointer_add(&*self.k(), n)
+            .map_err(|e| self.arithmetic_error(e))?;
+        Ok(KObj::scoped(v, self.session.clone(), self.scope.clone()))
+    }
+
+    /// `p - q` in C: elements from `q` (its address) to this pointer.
+    pub fn elements_from(&self, q: u64) -> R<INT> {
+        self.value
+            .pointer_diff(&*self.k(), q)
+            .map_err(|e| self.arithmetic_error(e))
     }
 
     /// The bytes of the object (of what a pointer points to).
@@ -276,7 +271,7 @@ fn convert(s: &Arc<Session>, scope: &TypeScope, v: Value) -> R<Dynamic> {
         }
         Type::Pointer {
             target: Some(tg), ..
-        } if is_typed_target(t, *tg) => Ok(obj(v)),
+        } if crate::value::pointer::designates_data(t, *tg) => Ok(obj(v)),
         Type::Pointer { .. } => Ok(Addr::dynamic(v.to_u64(k).map_err(verr)?)),
         Type::Base {
             encoding: crate::debuginfo::BaseEncoding::Float,
@@ -291,19 +286,6 @@ fn convert(s: &Arc<Session>, scope: &TypeScope, v: Value) -> R<Dynamic> {
         } => Ok(Dynamic::from(v.to_u64(k).map_err(verr)? != 0)),
         _ => Ok(Dynamic::from(v.to_u64(k).map_err(verr)? as INT)),
     }
-}
-
-/// Whether a pointer to `id` can be followed or indexed: a struct or union (even one only
-/// declared here), or anything else with a size except `void` and functions.
-fn is_typed_target(t: &TypeIndex, id: TypeId) -> bool {
-    t.resolve(id)
-        .ok()
-        .and_then(|r| t.get(r).ok())
-        .is_some_and(|ty| match &*ty {
-            Type::Struct { .. } => true,
-            Type::Void | Type::Function { .. } => false,
-            _ => t.size_of(id).is_ok_and(|n| n > 0),
-        })
 }
 
 /// The type called `name` (complete definition first, `module:type` accepted; see
@@ -547,8 +529,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn("+", |o: KObj, n: INT| o.offset(n));
     engine.register_fn("-", |o: KObj, n: INT| o.offset(n.wrapping_neg()));
     engine.register_fn("-", |a: KObj, b: KObj| -> R<INT> {
-        let size = a.elem_size()?;
-        Ok((a.addr()?.wrapping_sub(b.addr()?) as INT) / size as INT)
+        a.elements_from(b.addr()?)
     });
     register_comparisons(engine);
     engine.register_fn("len", |o: &mut KObj| -> R<INT> {

@@ -45,7 +45,11 @@ fn mod_matches_proc_modules_on_several_formats() {
         "ground truth lists {} modules",
         want.len()
     );
-    for dump in ["live.elf", "live.mdf-zlib-d31", "live.kdump-raw-zlib"] {
+    for dump in [
+        "live.elf",
+        &common::mdf("live", "zlib"),
+        "live.kdump-raw-zlib",
+    ] {
         let s = open(dump);
         let t = s.modules().expect("module table");
         assert!(t.warnings.is_empty(), "{dump}: {:?}", t.warnings);

@@ -12,9 +12,12 @@ use std::sync::{Arc, OnceLock};
 fn session() -> Arc<Session> {
     static S: OnceLock<Arc<Session>> = OnceLock::new();
     S.get_or_init(|| {
-        Session::open(&common::vmlinux(), &common::fixture("live.mdf-zlib-d31"))
-            .expect("opens")
-            .into_shared()
+        Session::open(
+            &common::vmlinux(),
+            &common::fixture(&common::mdf("live", "zlib")),
+        )
+        .expect("opens")
+        .into_shared()
     })
     .clone()
 }
@@ -446,7 +449,7 @@ fn pointer_members_index_like_c_and_match_files() {
 
 #[test]
 fn addresses_print_as_the_ps_task_column() {
-    let ps = common::run(&common::open("live.mdf-zlib-d31"), "ps 1");
+    let ps = common::run(&common::open(&common::mdf("live", "zlib")), "ps 1");
     let task = ps
         .lines()
         .find_map(|l| {

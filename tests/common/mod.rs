@@ -25,10 +25,9 @@ pub fn fixture_dir() -> &'static Path {
             .status()
             .expect("cannot run install-test-tools.sh");
         assert!(ok.success(), "{} failed", tools.display());
-        let lock = Path::new(&root).join(".lock");
-        let out = Command::new("flock")
-            .arg(&lock)
-            .arg("bash")
+        // make-fixtures.sh serializes concurrent runs on <root>/.lock itself (holding that
+        // lock here too would deadlock it whenever it has to rebuild).
+        let out = Command::new("bash")
             .arg(&script)
             .stderr(std::process::Stdio::inherit())
             .output()
@@ -86,6 +85,67 @@ pub fn manifest() -> Vec<(String, String, String)> {
             (s("file"), s("scenario"), s("format"))
         })
         .collect()
+}
+
+/// The kernel line the suite runs on: `RKDUMP_KERNEL` (`6.1` or `6.12`), `6.1` when unset,
+/// as `make-fixtures.sh` reads it.
+pub fn kernel_line() -> String {
+    std::env::var("RKDUMP_KERNEL").unwrap_or_else(|_| "6.1".to_string())
+}
+
+/// The manifest's entry for dump `file` (its producer, format, compression, dump level, …).
+pub fn manifest_entry(file: &str) -> serde_json::Value {
+    let p = fixture("manifest.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).expect("manifest"))
+        .expect("manifest json");
+    v["dumps"]
+        .as_array()
+        .expect("manifest has no dump list")
+        .iter()
+        .find(|d| d["file"] == file)
+        .unwrap_or_else(|| panic!("{file} is not in the manifest"))
+        .clone()
+}
+
+/// Whether the manifest says dump `file` was filtered by makedumpfile (some pages left out).
+pub fn is_filtered(file: &str) -> bool {
+    manifest_entry(file)["filtered"].as_bool().unwrap_or(false)
+}
+
+/// makedumpfile's dump level of `file`, when it has one.
+pub fn dump_level(file: &str) -> Option<u64> {
+    manifest_entry(file)["dump_level"].as_u64()
+}
+
+/// The filtered makedumpfile dump (kdump format) of `scenario` compressed with `codec`
+/// (`zlib`, `lzo`, `zstd`, `snappy`), whatever dump level this kernel line uses (6.1: `-d 31`,
+/// 6.12: `-d 1`, see `tests/fixtures/README.md`): `common::mdf("live", "zlib")` → `live.mdf-zlib-d31` on 6.1.
+pub fn mdf(scenario: &str, codec: &str) -> String {
+    mdf_in(scenario, codec, "kdump")
+}
+
+/// Like [`mdf`], the flattened (`makedumpfile -F`) file.
+pub fn mdf_flat(scenario: &str, codec: &str) -> String {
+    mdf_in(scenario, codec, "kdump-flat")
+}
+
+fn mdf_in(scenario: &str, codec: &str, format: &str) -> String {
+    let p = fixture("manifest.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).expect("manifest"))
+        .expect("manifest json");
+    let prefix = format!("{scenario}.mdf-{codec}-");
+    v["dumps"]
+        .as_array()
+        .expect("manifest has no dump list")
+        .iter()
+        .filter(|d| d["scenario"] == scenario && d["format"] == format && d["filtered"] == true)
+        .filter(|d| d["expected_compression"] == codec)
+        .filter_map(|d| d["file"].as_str())
+        .find(|f| f.starts_with(&prefix))
+        .unwrap_or_else(|| {
+            panic!("no filtered {format} {codec} dump of {scenario} in the manifest")
+        })
+        .to_string()
 }
 
 /// The Python of the drgn venv made by `tests/tools/install-drgn.sh`; fails the test loudly

@@ -1209,6 +1209,9 @@ mod tests {
         assert_eq!(TaskState::decode(0x200, 0).code(), "WA");
         // 6.1's TASK_FREEZABLE does not change what is shown.
         assert_eq!(TaskState::decode(0x2001, 0).code(), "IN");
+        // TASK_IDLE | TASK_FREEZABLE (6.12's NFSv4 callback thread): /proc shows I.
+        assert_eq!(TaskState::decode(0x2402, 0).code(), "ID");
+        assert_eq!(TaskState::decode(0x2402, 0).proc_letter(), 'I');
         assert_eq!(TaskState::from_code("un"), Some(TaskState::Uninterruptible));
         assert_eq!(TaskState::Idle.proc_letter(), 'I');
     }

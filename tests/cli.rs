@@ -62,9 +62,13 @@ fn sys_prints_crash_layout_with_ground_truth() {
     assert_eq!(field("RELEASE"), t["release"].as_str().unwrap());
     assert_eq!(field("CPUS"), t["ncpus"].to_string());
     assert_eq!(field("PANIC"), "\"\"");
-    assert!(
-        field("DUMPFILE").ends_with(&format!("{}  [PARTIAL DUMP]", common::mdf("live", "zlib")))
-    );
+    let mdf = common::mdf("live", "zlib");
+    let partial = if common::excludes_pages(&mdf) {
+        "  [PARTIAL DUMP]"
+    } else {
+        ""
+    };
+    assert!(field("DUMPFILE").ends_with(&format!("{mdf}{partial}")));
     assert!(field("MACHINE").starts_with("x86_64  ("));
     // The 13 rows crash prints, in crash's order.
     let labels: Vec<&str> = out
@@ -167,6 +171,18 @@ fn excluded_page_read_names_the_page() {
     use rkdump::dump;
     use rkdump::memory::MemoryError;
     let mdf = common::mdf("live", "zlib");
+    if !common::excludes_pages(&mdf) {
+        // The 6.12 line has no dump that leaves pages out (`common::excludes_pages`): what
+        // holds there is that no page reads as excluded (`filtered_pages_are_excluded_not_zero`
+        // compares every sampled page with the ELF dump).
+        eprintln!("{mdf} keeps every page: no excluded page to read on this kernel line");
+        let all = dump::open(&common::fixture(&mdf)).unwrap();
+        let mut b = [0u8; 8];
+        assert!(
+            (0x1000u64..0x1f000).all(|p| all.read_phys(rkdump::addr::Pa(p << 12), &mut b).is_ok())
+        );
+        return;
+    }
     let mdf_dump = dump::open(&common::fixture(&mdf)).unwrap();
     let mut b = [0u8; 8];
     let pfn = (0x1000u64..0x1f000)
@@ -333,9 +349,6 @@ fn truncated_dumps_open_and_say_what_is_missing() {
 fn foreach_bt_goes_on_past_a_task_it_cannot_read() {
     let dir = tempdir();
     let bytes = std::fs::read(common::fixture("live.elf")).unwrap();
-    let cut = dir.join("live.elf.half");
-    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 5]).unwrap();
-    drop(bytes);
     let pids = |text: &str, prefix: &str| -> Vec<u64> {
         let mut v: Vec<u64> = text
             .lines()
@@ -345,18 +358,30 @@ fn foreach_bt_goes_on_past_a_task_it_cannot_read() {
         v.sort();
         v
     };
-    let ps = stdout(&run(&common::vmlinux(), &cut, &["ps"]));
-    let listed = pids(&ps, "");
-    let o = run(&common::vmlinux(), &cut, &["foreach bt"]);
-    let bt = stdout(&o);
-    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
-    let failed: Vec<&str> = bt.lines().filter(|l| l.starts_with("bt: PID ")).collect();
-    assert!(
-        !failed.is_empty() && failed.iter().all(|l| l.contains("past its end")),
-        "some stacks lie past the cut: {failed:?}"
-    );
-    assert!(listed.len() > failed.len() + 10, "{ps}");
-    assert_eq!(pids(&bt, "PID:"), listed, "{bt}");
+    // Where the kernel image and the task stacks lie in RAM differs by kernel and boot (KASLR
+    // moves the image too): the first cut that keeps the task list but leaves some stacks past
+    // the end.
+    let mut tried = Vec::new();
+    for tenths in [6, 8, 9, 4, 7, 5] {
+        let cut = dir.join(format!("live.elf.{tenths}"));
+        std::fs::write(&cut, &bytes[..bytes.len() * tenths / 10]).unwrap();
+        let ps = stdout(&run(&common::vmlinux(), &cut, &["ps"]));
+        let listed = pids(&ps, "");
+        let o = run(&common::vmlinux(), &cut, &["foreach bt"]);
+        let bt = stdout(&o);
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        let failed: Vec<&str> = bt.lines().filter(|l| l.starts_with("bt: PID ")).collect();
+        assert!(
+            failed.iter().all(|l| l.contains("past its end")),
+            "{failed:?}"
+        );
+        assert_eq!(pids(&bt, "PID:"), listed, "{bt}");
+        if !failed.is_empty() && listed.len() > failed.len() + 10 {
+            return;
+        }
+        tried.push((tenths, failed.len(), listed.len()));
+    }
+    panic!("no cut leaves some stacks past the end: (tenths, failed, listed) {tried:?}");
 }
 
 #[test]

@@ -268,7 +268,9 @@ fn gendisk_with_readsu_lists_the_guests_disks() {
         let names = [];
         for inode in list_for_each_entry(addr_of(sb, "s_inodes"), "struct inode", "i_sb_list") {
             let bdev = container_of(inode, "struct bdev_inode", "vfs_inode").bdev;
-            if bdev.bd_partno == 0 && !is_null(bdev.bd_disk) {
+            // 6.10 moved bd_partno into the low byte of __bd_flags
+            let partno = if "bd_partno" in bdev { bdev.bd_partno } else { bdev.__bd_flags.counter & 0xff };
+            if partno == 0 && !is_null(bdev.bd_disk) {
                 names.push(readSU("struct gendisk", bdev.bd_disk.addr).disk_name);
             }
         }

@@ -358,16 +358,12 @@ fn foreach_bt_goes_on_past_a_task_it_cannot_read() {
         v.sort();
         v
     };
-    // Where the kernel image and the task stacks lie in RAM differs by kernel and boot (KASLR
-    // moves the image too): the first cut that keeps the task list but leaves some stacks past
-    // the end.
-    let mut tried = Vec::new();
-    for tenths in [6, 8, 9, 4, 7, 5] {
-        let cut = dir.join(format!("live.elf.{tenths}"));
-        std::fs::write(&cut, &bytes[..bytes.len() * tenths / 10]).unwrap();
-        let ps = stdout(&run(&common::vmlinux(), &cut, &["ps"]));
+    // (failed, listed) of `foreach bt` on `cut`, with what must hold on any cut: every task
+    // `ps` lists gets its header, and a task that cannot be read says its stack is past the end.
+    let check = |cut: &std::path::Path| -> (usize, usize) {
+        let ps = stdout(&run(&common::vmlinux(), cut, &["ps"]));
         let listed = pids(&ps, "");
-        let o = run(&common::vmlinux(), &cut, &["foreach bt"]);
+        let o = run(&common::vmlinux(), cut, &["foreach bt"]);
         let bt = stdout(&o);
         assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
         let failed: Vec<&str> = bt.lines().filter(|l| l.starts_with("bt: PID ")).collect();
@@ -376,12 +372,30 @@ fn foreach_bt_goes_on_past_a_task_it_cannot_read() {
             "{failed:?}"
         );
         assert_eq!(pids(&bt, "PID:"), listed, "{bt}");
-        if !failed.is_empty() && listed.len() > failed.len() + 10 {
+        (failed.len(), listed.len())
+    };
+    let wanted = |(failed, listed): (usize, usize)| failed > 0 && listed > failed + 10;
+    // Cut at 3/5 of the file. Where the kernel image, the task structs and the stacks lie in
+    // RAM differs by kernel and boot (KASLR moves the image, 6.12 allocates from the top), so
+    // when that cut keeps no listed task's stack out, cuts from 39/40 down (the same file
+    // shortened in place) until one keeps the task list but leaves some stacks past the end.
+    let cut = dir.join("live.elf.cut");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 5]).unwrap();
+    let mut tried = vec![(24, check(&cut))];
+    if wanted(tried[0].1) {
+        return;
+    }
+    std::fs::write(&cut, &bytes).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&cut).unwrap();
+    for fortieths in (1..40usize).rev().filter(|&f| f != 24) {
+        file.set_len((bytes.len() * fortieths / 40) as u64).unwrap();
+        let got = check(&cut);
+        if wanted(got) {
             return;
         }
-        tried.push((tenths, failed.len(), listed.len()));
+        tried.push((fortieths, got));
     }
-    panic!("no cut leaves some stacks past the end: (tenths, failed, listed) {tried:?}");
+    panic!("no cut leaves some stacks past the end: (fortieths, (failed, listed)) {tried:?}");
 }
 
 #[test]

@@ -697,7 +697,10 @@ fn read_kallsyms(s: &Session, m: &Value) -> Result<Vec<ModuleSymbol>> {
             kind,
         });
     }
-    out.sort_by_key(|x| x.addr);
+    // Among symbols at one address the sized ones sort last, where `symbol_at` looks first:
+    // since 6.10 a module has zero-size section markers (`__start_alloc_tags`) at the address
+    // of the first object of the next section.
+    out.sort_by_key(|x| (x.addr, x.size != 0));
     Ok(out)
 }
 

@@ -285,8 +285,11 @@ pub fn sys_info(s: &Session) -> SysInfo {
     }
     let hz = hz(s);
     let uptime_secs = hz.and_then(|h| uptime_secs(s, h));
-    let filtered =
-        s.dump().ranges().iter().map(|r| r.len / 4096).sum::<u64>() > s.dump().stored_pages();
+    // Partial: pages left out by a filter, or stored pages lost past the end of a cut file
+    // (a `makedumpfile -d 1` kdump file keeps every page: zero pages share one stored page).
+    let filtered = s.dump().ranges().iter().map(|r| r.len / 4096).sum::<u64>()
+        > s.dump().stored_pages()
+        || s.dump().truncation().is_some();
     let mhz = read_sym_u32(s, "cpu_khz").map(|k| k / 1000);
     let memory_bytes = memory_bytes(s);
     SysInfo {

@@ -233,6 +233,9 @@ pub struct TaskOffsets {
     pub mm_total_vm: Option<u64>,
     /// `mm_struct.rss_stat.count` (before 6.2: `atomic_long_t[]`).
     pub mm_rss_stat: Option<u64>,
+    /// Since 6.2, `mm_struct.rss_stat` is `struct percpu_counter[]`: the array's offset, the
+    /// element size, and the offsets of `count` (s64) and `counters` (`s32 __percpu *`).
+    pub mm_rss_percpu: Option<[u64; 4]>,
     /// `mm_struct.pgd`.
     pub mm_pgd: Option<u64>,
     /// `mm_struct.arg_start`, `arg_end`, `env_start`, `env_end`.
@@ -335,10 +338,20 @@ impl TaskOffsets {
             stime: t("stime").ok(),
             start_time: t("start_time").ok(),
             // 6.2 dropped SPLIT_RSS_COUNTING (task->rss_stat) and made mm->rss_stat an array
-            // of percpu_counter; this code reads the pre-6.2 atomic_long_t counters.
+            // of percpu_counter (read through `mm_rss_percpu`); before, atomic_long_t counters.
             task_rss_stat: t("rss_stat.count").ok(),
             mm_total_vm: opt("struct mm_struct", "total_vm"),
             mm_rss_stat: opt("struct mm_struct", "rss_stat.count"),
+            mm_rss_percpu: (|| {
+                let pc = s.find_type("struct percpu_counter").ok()?;
+                Some([
+                    opt("struct mm_struct", "rss_stat")?,
+                    types.size_of(pc).ok()?,
+                    s.offset_in(pc, "count").ok()?,
+                    s.offset_in(pc, "counters").ok()?,
+                ])
+            })()
+            .filter(|_| opt("struct mm_struct", "rss_stat.count").is_none()),
             mm_pgd: opt("struct mm_struct", "pgd"),
             mm_args,
             frame_bp: s.offset_in(frame, "bp")?,
@@ -642,17 +655,20 @@ pub fn task_memory(s: &Session, list: &TaskList) -> HashMap<u64, TaskMem> {
                 .mm_total_vm
                 .and_then(|off| s.read_u64(Kva(t.mm + off)).ok())
                 .unwrap_or(0);
-            let rss: i64 = o
-                .mm_rss_stat
-                .map(|off| {
-                    rss_counters
-                        .iter()
-                        .filter_map(|i| s.read_u64(Kva(t.mm + off + i * 8)).ok())
-                        .map(|v| v as i64)
-                        .sum()
-                })
-                .unwrap_or(0)
-                + per_mm_delta.get(&t.mm).copied().unwrap_or(0);
+            let rss: i64 = if let Some(off) = o.mm_rss_stat {
+                rss_counters
+                    .iter()
+                    .filter_map(|i| s.read_u64(Kva(t.mm.wrapping_add(off + i * 8))).ok())
+                    .map(|v| v as i64)
+                    .sum()
+            } else if let Some(pc) = o.mm_rss_percpu {
+                rss_counters
+                    .iter()
+                    .map(|i| percpu_counter_sum(s, t.mm.wrapping_add(pc[0] + i * pc[1]), pc))
+                    .sum()
+            } else {
+                0
+            } + per_mm_delta.get(&t.mm).copied().unwrap_or(0);
             let rss = rss.max(0) as u64;
             TaskMem {
                 vsz_kb: vm * 4,
@@ -667,6 +683,23 @@ pub fn task_memory(s: &Session, list: &TaskList) -> HashMap<u64, TaskMem> {
         out.insert(t.addr, m);
     }
     out
+}
+
+/// `percpu_counter_sum()` of the `struct percpu_counter` at `addr` (`pc`: the offsets of
+/// [`TaskOffsets::mm_rss_percpu`]): the folded `count` plus every possible CPU's `s32` delta,
+/// as drgn and crash read the 6.2+ mm counters. Unreadable parts count as 0.
+fn percpu_counter_sum(s: &Session, addr: u64, pc: [u64; 4]) -> i64 {
+    let count = s
+        .read_u64(Kva(addr.wrapping_add(pc[2])))
+        .map(|v| v as i64)
+        .unwrap_or(0);
+    let Ok(counters) = s.read_u64(Kva(addr.wrapping_add(pc[3]))) else {
+        return count;
+    };
+    s.per_cpu_offsets()
+        .iter()
+        .filter_map(|off| s.read_u32(Kva(counters.wrapping_add(*off))).ok())
+        .fold(count, |acc, v| acc.saturating_add(i64::from(v as i32)))
 }
 
 /// Run-time facts of a task (`ps -t`).
@@ -1176,6 +1209,9 @@ mod tests {
         assert_eq!(TaskState::decode(0x200, 0).code(), "WA");
         // 6.1's TASK_FREEZABLE does not change what is shown.
         assert_eq!(TaskState::decode(0x2001, 0).code(), "IN");
+        // TASK_IDLE | TASK_FREEZABLE (6.12's NFSv4 callback thread): /proc shows I.
+        assert_eq!(TaskState::decode(0x2402, 0).code(), "ID");
+        assert_eq!(TaskState::decode(0x2402, 0).proc_letter(), 'I');
         assert_eq!(TaskState::from_code("un"), Some(TaskState::Uninterruptible));
         assert_eq!(TaskState::Idle.proc_letter(), 'I');
     }

@@ -1,4 +1,5 @@
-//! The DWARF type index on the real Debian vmlinux (`/usr/lib/debug/boot/vmlinux-*-cloud-amd64`),
+//! The DWARF type index on the real Debian vmlinux of the kernel line under test
+//! (`/usr/lib/debug/boot/vmlinux-<release>`, the fixtures' `vmlinux`),
 //! cross-checked against drgn, run in the test on the same file by `tests/tools/drgn_layouts.py`
 //! (installed by `tests/tools/install-drgn.sh`). A missing vmlinux fails loudly.
 
@@ -10,22 +11,15 @@ use std::sync::{Arc, OnceLock};
 
 use rkdump::debuginfo::{Type, TypeIndex};
 
+/// The debug vmlinux of the kernel line under test (`RKDUMP_KERNEL`): the file the fixtures'
+/// `vmlinux` link points at, `/usr/lib/debug/boot/vmlinux-<release>` of that line.
 fn vmlinux_path() -> PathBuf {
-    let dir = "/usr/lib/debug/boot";
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| {
-            panic!("{dir}: {e}: install the kernel debug package (linux-image-*-cloud-amd64-dbg)")
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("vmlinux-") && n.ends_with("-cloud-amd64"))
-        })
-        .collect();
-    found.sort();
-    found.pop().unwrap_or_else(|| {
-        panic!("no {dir}/vmlinux-*-cloud-amd64: install the kernel debug package")
+    let link = common::vmlinux();
+    std::fs::canonicalize(&link).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: install the kernel debug package (linux-image-<release>-dbg)",
+            link.display()
+        )
     })
 }
 

@@ -12,9 +12,12 @@ use std::sync::{Arc, OnceLock};
 fn session() -> Arc<Session> {
     static S: OnceLock<Arc<Session>> = OnceLock::new();
     S.get_or_init(|| {
-        Session::open(&common::vmlinux(), &common::fixture("live.mdf-zlib-d31"))
-            .expect("opens")
-            .into_shared()
+        Session::open(
+            &common::vmlinux(),
+            &common::fixture(&common::mdf("live", "zlib")),
+        )
+        .expect("opens")
+        .into_shared()
     })
     .clone()
 }
@@ -265,7 +268,9 @@ fn gendisk_with_readsu_lists_the_guests_disks() {
         let names = [];
         for inode in list_for_each_entry(addr_of(sb, "s_inodes"), "struct inode", "i_sb_list") {
             let bdev = container_of(inode, "struct bdev_inode", "vfs_inode").bdev;
-            if bdev.bd_partno == 0 && !is_null(bdev.bd_disk) {
+            // 6.10 moved bd_partno into the low byte of __bd_flags
+            let partno = if "bd_partno" in bdev { bdev.bd_partno } else { bdev.__bd_flags.counter & 0xff };
+            if partno == 0 && !is_null(bdev.bd_disk) {
                 names.push(readSU("struct gendisk", bdev.bd_disk.addr).disk_name);
             }
         }
@@ -446,7 +451,7 @@ fn pointer_members_index_like_c_and_match_files() {
 
 #[test]
 fn addresses_print_as_the_ps_task_column() {
-    let ps = common::run(&common::open("live.mdf-zlib-d31"), "ps 1");
+    let ps = common::run(&common::open(&common::mdf("live", "zlib")), "ps 1");
     let task = ps
         .lines()
         .find_map(|l| {
@@ -560,7 +565,7 @@ fn mounts_with_options_equal_the_guest() {
     // decoding live in linux/fs.
     let (r, out) = run(r#"
         import "linux/fs" as fs;
-        for m in fs::mounts() { print(fs::proc_mounts_line(m)); }
+        for m in mounts() { print(fs::proc_mounts_line(m)); }
         "#);
     r.unwrap();
     assert!(!out.contains("WARNING"), "{out}");
@@ -843,7 +848,7 @@ fn every_porting_row_runs_as_written() {
         (
             "`progs/mountshow.py`: mounts with their options",
             &[
-                r#"import "linux/fs" as fs; for m in fs::mounts() { print(fs::proc_mounts_line(m)) }"#,
+                r#"import "linux/fs" as fs; for m in mounts() { print(fs::proc_mounts_line(m)) }"#,
             ],
         ),
         (

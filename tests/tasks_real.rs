@@ -135,7 +135,7 @@ fn ps_matches_ground_truth_panic() {
 #[test]
 fn ps_is_the_same_on_every_format() {
     let reference = run(&open("live.elf"), "ps");
-    for f in ["live.mdf-zlib-d31", "live.kdump-raw-zlib"] {
+    for f in [common::mdf("live", "zlib").as_str(), "live.kdump-raw-zlib"] {
         assert_eq!(run(&open(f), "ps"), reference, "{f}");
     }
 }
@@ -298,7 +298,7 @@ fn check_d_state(dump: &str, scenario: &str) {
 #[test]
 fn d_state_backtraces_contain_proc_stack_live() {
     check_d_state("live.elf", "live");
-    check_d_state("live.mdf-zlib-d31", "live");
+    check_d_state(&common::mdf("live", "zlib"), "live");
 }
 
 #[test]

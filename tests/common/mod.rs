@@ -87,6 +87,68 @@ pub fn manifest() -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The kernel line the suite runs on: `RKDUMP_KERNEL` (`6.1` or `6.12`), `6.1` when unset,
+/// as `make-fixtures.sh` reads it.
+pub fn kernel_line() -> String {
+    std::env::var("RKDUMP_KERNEL").unwrap_or_else(|_| "6.1".to_string())
+}
+
+/// The manifest's entry for dump `file` (its producer, format, compression, dump level, …).
+pub fn manifest_entry(file: &str) -> serde_json::Value {
+    let p = fixture("manifest.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).expect("manifest"))
+        .expect("manifest json");
+    v["dumps"]
+        .as_array()
+        .expect("manifest has no dump list")
+        .iter()
+        .find(|d| d["file"] == file)
+        .unwrap_or_else(|| panic!("{file} is not in the manifest"))
+        .clone()
+}
+
+/// Whether dump `file` leaves pages of RAM out, by the manifest's header figures: a filtered
+/// makedumpfile dump that stores fewer pages (`num_dumpable`) than its bitmap spans
+/// (`max_mapnr`). The 6.12 line's `-d 1` kdump files leave none out (makedumpfile stores zero
+/// pages as one shared page there; only its ELF output drops them), 6.1's `-d 31` many.
+pub fn excludes_pages(file: &str) -> bool {
+    let e = manifest_entry(file);
+    let n = |k: &str| e[k].as_u64();
+    e["filtered"].as_bool().unwrap_or(false)
+        && matches!((n("num_dumpable"), n("max_mapnr")), (Some(d), Some(m)) if d < m)
+}
+
+/// The filtered makedumpfile dump (kdump format) of `scenario` compressed with `codec`
+/// (`zlib`, `lzo`, `zstd`, `snappy`), whatever dump level this kernel line uses (6.1: `-d 31`,
+/// 6.12: `-d 1`, see `tests/fixtures/README.md`): `common::mdf("live", "zlib")` → `live.mdf-zlib-d31` on 6.1.
+pub fn mdf(scenario: &str, codec: &str) -> String {
+    mdf_in(scenario, codec, "kdump")
+}
+
+/// Like [`mdf`], the flattened (`makedumpfile -F`) file.
+pub fn mdf_flat(scenario: &str, codec: &str) -> String {
+    mdf_in(scenario, codec, "kdump-flat")
+}
+
+fn mdf_in(scenario: &str, codec: &str, format: &str) -> String {
+    let p = fixture("manifest.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).expect("manifest"))
+        .expect("manifest json");
+    let prefix = format!("{scenario}.mdf-{codec}-");
+    v["dumps"]
+        .as_array()
+        .expect("manifest has no dump list")
+        .iter()
+        .filter(|d| d["scenario"] == scenario && d["format"] == format && d["filtered"] == true)
+        .filter(|d| d["expected_compression"] == codec)
+        .filter_map(|d| d["file"].as_str())
+        .find(|f| f.starts_with(&prefix))
+        .unwrap_or_else(|| {
+            panic!("no filtered {format} {codec} dump of {scenario} in the manifest")
+        })
+        .to_string()
+}
+
 /// The Python of the drgn venv made by `tests/tools/install-drgn.sh`; fails the test loudly
 /// when drgn is not installed.
 pub fn drgn_python() -> PathBuf {
@@ -116,6 +178,13 @@ pub fn drgn_layouts(args: &[&str]) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("drgn_layouts.py printed JSON")
+}
+
+/// Whether Debian 12's crash (8.0.2) reads this kernel line's dumps. It refuses the 6.12
+/// line's ("vmlinux and dump do not match": it predates the kernel's layouts), so the
+/// comparisons with crash run on 6.1; the tests' own and truth-based assertions run on both.
+pub fn crash_reads_this_line() -> bool {
+    kernel_line() == "6.1"
 }
 
 /// Runs Debian's `crash` once on `vmlinux` + `dump` with `cmds` and returns each command's

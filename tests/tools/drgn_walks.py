@@ -2,7 +2,9 @@
 # rkdump's walkers on the same dump:
 #   drgn -q -c DUMP -s VMLINUX --no-default-symbols tests/tools/drgn_walks.py
 # Output lines:
-#   rbtree NODE                  in-order rb_node addresses of vmap_area_root
+#   rbroot ROOT                  the rb_root walked: vmap_area_root, or (6.9+, where the busy
+#                                vmap areas moved into per-node trees) vmap_nodes[0].busy.root
+#   rbtree NODE                  in-order rb_node addresses of that tree
 #   idr ID ENTRY                 idr_for_each(init_pid_ns.idr)
 #   mm PID MM_MT                 address of the maple tree walked below
 #   maple FIRST LAST ENTRY       mt_for_each(&task(pid 1)->mm->mm_mt)
@@ -14,7 +16,12 @@ from drgn.helpers.linux.mapletree import mt_for_each
 from drgn.helpers.linux.pid import find_task
 from drgn.helpers.linux.rbtree import rbtree_inorder_for_each
 
-for node in rbtree_inorder_for_each(prog["vmap_area_root"].address_of_()):
+try:
+    root = prog["vmap_area_root"].address_of_()
+except KeyError:
+    root = prog["vmap_nodes"][0].busy.root.address_of_()
+print("rbroot %x" % root.value_())
+for node in rbtree_inorder_for_each(root):
     print("rbtree %x" % node.value_())
 for i, entry in idr_for_each(prog["init_pid_ns"].idr.address_of_()):
     print("idr %d %x" % (i, entry.value_()))

@@ -410,7 +410,7 @@ fn register_comparisons(engine: &mut Engine) {
 }
 
 /// Prints a walk's warnings as `warn()` does (inline and in the closing summary).
-fn report_walk(ctx: &HostContext, what: &str, at: u64, warnings: &[String]) {
+pub(super) fn report_walk(ctx: &HostContext, what: &str, at: u64, warnings: &[String]) {
     for w in warnings {
         let msg = format!("{what} at {at:#x}: {w}");
         ctx.out.line(&format!("+++WARNING+++ {msg}"));

@@ -847,9 +847,7 @@ fn every_porting_row_runs_as_written() {
         ),
         (
             "`progs/mountshow.py`: mounts with their options",
-            &[
-                r#"import "linux/fs" as fs; for m in mounts() { print(fs::proc_mounts_line(m)) }"#,
-            ],
+            &[r#"import "linux/fs" as fs; for m in mounts() { print(fs::proc_mounts_line(m)) }"#],
         ),
         (
             "`progs/dmshow.py`: dm tables",

@@ -51,7 +51,41 @@ pub enum MemoryError {
         /// The address whose data is missing.
         pa: Pa,
     },
+    /// A member's address (a structure's address read from the dump plus the member's offset)
+    /// does not fit in 64 bits: the structure pointer was garbage.
+    #[error("address {base:#x} + {off:#x} overflows (a corrupt pointer?)")]
+    AddressOverflow {
+        /// The structure's address.
+        base: Kva,
+        /// The member's offset.
+        off: u64,
+    },
+    /// A read whose length came from the dump asked for more than any kernel object holds.
+    #[error(
+        "refusing to read {len} bytes at {kva:#x} (more than {MAX_READ_VEC}; a corrupt length?)"
+    )]
+    TooLarge {
+        /// Where the read would start.
+        kva: Kva,
+        /// The length asked for.
+        len: usize,
+    },
 }
+
+/// The address of the member at `off` in the structure at `base` (both often read from the
+/// dump): an error instead of a silent wrap when the sum does not fit.
+pub fn field(base: u64, off: u64) -> Result<Kva, MemoryError> {
+    base.checked_add(off)
+        .map(Kva)
+        .ok_or(MemoryError::AddressOverflow {
+            base: Kva(base),
+            off,
+        })
+}
+
+/// The most [`ReadExt::read_vec`] reads at once: lengths often come from the dump itself (a
+/// symbol table's size, a string offset), and a corrupt one must not allocate gigabytes.
+pub const MAX_READ_VEC: usize = 256 << 20;
 
 /// Reads physical memory from a dump.
 pub trait PhysReader: Send + Sync {
@@ -83,6 +117,7 @@ pub trait ReadExt {
     /// Reads one byte.
     fn read_u8(&self, kva: Kva) -> Result<u8, MemoryError>;
     /// Reads `len` bytes into a new vector.
+    /// Fails with [`MemoryError::TooLarge`] past [`MAX_READ_VEC`] bytes.
     fn read_vec(&self, kva: Kva, len: usize) -> Result<Vec<u8>, MemoryError>;
     /// Reads a NUL-terminated string of at most `max` bytes (lossy UTF-8).
     fn read_cstring(&self, kva: Kva, max: usize) -> Result<String, MemoryError>;
@@ -110,6 +145,9 @@ impl<T: MemoryReader + ?Sized> ReadExt for T {
         Ok(b[0])
     }
     fn read_vec(&self, kva: Kva, len: usize) -> Result<Vec<u8>, MemoryError> {
+        if len > MAX_READ_VEC {
+            return Err(MemoryError::TooLarge { kva, len });
+        }
         let mut v = vec![0u8; len];
         self.read_virt(kva, &mut v)?;
         Ok(v)
@@ -180,6 +218,33 @@ impl MemoryReader for MockMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_addresses_never_wrap() {
+        assert_eq!(
+            field(0xffff_8880_0000_0000, 0x10),
+            Ok(Kva(0xffff_8880_0000_0010))
+        );
+        let e = field(u64::MAX - 4, 8).unwrap_err();
+        assert!(e.to_string().contains("overflows"), "{e}");
+    }
+
+    #[test]
+    fn read_vec_refuses_lengths_no_object_has() {
+        let mut m = MockMemory::new();
+        m.write(0x1000, &[7u8; 64]);
+        assert_eq!(m.read_vec(Kva(0x1000), 64).map(|v| v.len()), Ok(64));
+        let huge = (u32::MAX as usize) + 256;
+        let e = m.read_vec(Kva(0x1000), huge).unwrap_err();
+        assert_eq!(
+            e,
+            MemoryError::TooLarge {
+                kva: Kva(0x1000),
+                len: huge
+            }
+        );
+        assert!(e.to_string().contains("0x1000"), "{e}");
+    }
 
     #[test]
     fn mock_reads_and_strings() {

@@ -97,13 +97,13 @@ pub fn read_log(s: &Session) -> Result<Vec<LogRecord>> {
     let prb = s.read_u64(Kva(prb_ptr))?;
     let dr = prb + o.desc_ring;
     let tr = prb + o.text_ring;
-    let count_bits = s.read_u32(Kva(dr + o.count_bits))?;
-    let descs = s.read_u64(Kva(dr + o.descs))?;
-    let infos = s.read_u64(Kva(dr + o.infos))?;
-    let head = s.read_u64(Kva(dr + o.head_id))?;
-    let tail = s.read_u64(Kva(dr + o.tail_id))?;
-    let size_bits = s.read_u32(Kva(tr + o.size_bits))?;
-    let data = s.read_u64(Kva(tr + o.data))?;
+    let count_bits = s.read_u32(crate::memory::field(dr, o.count_bits)?)?;
+    let descs = s.read_u64(crate::memory::field(dr, o.descs)?)?;
+    let infos = s.read_u64(crate::memory::field(dr, o.infos)?)?;
+    let head = s.read_u64(crate::memory::field(dr, o.head_id)?)?;
+    let tail = s.read_u64(crate::memory::field(dr, o.tail_id)?)?;
+    let size_bits = s.read_u32(crate::memory::field(tr, o.size_bits)?)?;
+    let data = s.read_u64(crate::memory::field(tr, o.data)?)?;
     if count_bits >= 32 || size_bits >= 40 {
         return Err(Error::Kernel(format!(
             "printk ring buffer at {prb:#x} looks corrupt (count_bits {count_bits}, size_bits {size_bits})"
@@ -153,14 +153,23 @@ fn read_record(
     data: u64,
     data_size: u64,
 ) -> Option<LogRecord> {
-    let sv = s.read_u64(Kva(desc + o.state_var)).ok()?;
+    let sv = s
+        .read_u64(crate::memory::field(desc, o.state_var).ok()?)
+        .ok()?;
     let state = sv >> (DESC_SV_BITS - 2);
     if (sv & id_mask) != id || !(state == DESC_COMMITTED || state == DESC_FINALIZED) {
         return None;
     }
-    let begin = s.read_u64(Kva(desc + o.text_begin)).ok()?;
-    let next = s.read_u64(Kva(desc + o.text_next)).ok()?;
-    let text_len = u64::from(s.read_u16(Kva(info + o.text_len)).ok()?);
+    let begin = s
+        .read_u64(crate::memory::field(desc, o.text_begin).ok()?)
+        .ok()?;
+    let next = s
+        .read_u64(crate::memory::field(desc, o.text_next).ok()?)
+        .ok()?;
+    let text_len = u64::from(
+        s.read_u16(crate::memory::field(info, o.text_len).ok()?)
+            .ok()?,
+    );
     let text = if begin & LPOS_DATALESS != 0 || next & LPOS_DATALESS != 0 || begin == next {
         String::new()
     } else {
@@ -176,12 +185,18 @@ fn read_record(
     };
     let fac_level = s.read_u8(Kva(info + o.facility + 1)).ok()?;
     Some(LogRecord {
-        seq: s.read_u64(Kva(info + o.seq)).ok()?,
-        ts_nsec: s.read_u64(Kva(info + o.ts_nsec)).ok()?,
-        facility: s.read_u8(Kva(info + o.facility)).ok()?,
+        seq: s.read_u64(crate::memory::field(info, o.seq).ok()?).ok()?,
+        ts_nsec: s
+            .read_u64(crate::memory::field(info, o.ts_nsec).ok()?)
+            .ok()?,
+        facility: s
+            .read_u8(crate::memory::field(info, o.facility).ok()?)
+            .ok()?,
         // `u8 flags:5; u8 level:3;` share the byte after `facility`.
         level: fac_level >> 5,
-        caller_id: s.read_u32(Kva(info + o.caller_id)).ok()?,
+        caller_id: s
+            .read_u32(crate::memory::field(info, o.caller_id).ok()?)
+            .ok()?,
         text,
     })
 }

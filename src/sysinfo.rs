@@ -74,7 +74,8 @@ pub fn utsname(s: &Session) -> Option<UtsName> {
         let off = s
             .offset_of("struct uts_namespace", &format!("name.{m}"))
             .ok()?;
-        s.read_cstring(Kva(base + off), 65).ok()
+        s.read_cstring(crate::memory::field(base, off).ok()?, 65)
+            .ok()
     };
     Some(UtsName {
         sysname: field("sysname")?,
@@ -108,7 +109,7 @@ pub fn monotonic_ns(s: &Session) -> Option<u64> {
     let (base, _) = s.global("tk_core").ok()?;
     let tk_ty = s.type_of_global("tk_core").ok()?;
     let off = s.offset_in(tk_ty, "timekeeper.tkr_mono.base").ok()?;
-    s.read_u64(Kva(base + off)).ok()
+    s.read_u64(crate::memory::field(base, off).ok()?).ok()
 }
 
 /// Wall-clock seconds at the last timekeeping update (`tk_core.timekeeper.xtime_sec`).
@@ -116,7 +117,9 @@ pub fn wall_seconds(s: &Session) -> Option<i64> {
     let (base, _) = s.global("tk_core").ok()?;
     let tk_ty = s.type_of_global("tk_core").ok()?;
     let off = s.offset_in(tk_ty, "timekeeper.xtime_sec").ok()?;
-    s.read_u64(Kva(base + off)).ok().map(|v| v as i64)
+    s.read_u64(crate::memory::field(base, off).ok()?)
+        .ok()
+        .map(|v| v as i64)
 }
 
 /// `CONFIG_HZ`: the candidate under which jiffies since boot best agree with the monotonic
@@ -248,7 +251,9 @@ pub fn memory_bytes(s: &Session) -> Option<u64> {
             if pgdat == 0 {
                 continue;
             }
-            pages += s.read_u64(Kva(pgdat + off)).unwrap_or(0);
+            pages += s
+                .read_u64(crate::memory::field(pgdat, off).ok()?)
+                .unwrap_or(0);
         }
         if pages > 0 {
             return Some(pages * 4096);

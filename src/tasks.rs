@@ -653,7 +653,7 @@ pub fn task_memory(s: &Session, list: &TaskList) -> HashMap<u64, TaskMem> {
         let m = *per_mm.entry(t.mm).or_insert_with(|| {
             let vm = o
                 .mm_total_vm
-                .and_then(|off| s.read_u64(Kva(t.mm + off)).ok())
+                .and_then(|off| s.read_u64(crate::memory::field(t.mm, off).ok()?).ok())
                 .unwrap_or(0);
             let rss: i64 = if let Some(off) = o.mm_rss_stat {
                 rss_counters
@@ -719,7 +719,7 @@ pub struct TaskTimes {
 pub fn task_times(s: &Session, addr: u64) -> Result<TaskTimes> {
     let o = TaskOffsets::get(s)?;
     let r = |off: Option<u64>| {
-        off.and_then(|off| s.read_u64(Kva(addr + off)).ok())
+        off.and_then(|off| s.read_u64(crate::memory::field(addr, off).ok()?).ok())
             .unwrap_or(0)
     };
     Ok(TaskTimes {
@@ -752,7 +752,7 @@ pub fn read_user(
         return Err(UserMemError::NoMm);
     }
     let pgd = s
-        .read_u64(Kva(mm + pgd_off))
+        .read_u64(crate::memory::field(mm, pgd_off).map_err(UserMemError::NotInDump)?)
         .map_err(UserMemError::NotInDump)?;
     let root = s.translate(Kva(pgd)).map_err(UserMemError::NotInDump)?;
     let mut out = vec![0u8; len];
@@ -782,7 +782,11 @@ pub fn task_args(
     if task.mm == 0 {
         return Err(UserMemError::NoMm);
     }
-    let r = |off: u64| s.read_u64(Kva(task.mm + off)).unwrap_or(0);
+    let r = |off: u64| {
+        crate::memory::field(task.mm, off)
+            .and_then(|a| s.read_u64(a))
+            .unwrap_or(0)
+    };
     let split = |start: u64, end: u64| -> std::result::Result<Vec<String>, UserMemError> {
         let len = end.saturating_sub(start).min(128 * 1024) as usize;
         let bytes = read_user(s, task.mm, start, len)?;
@@ -920,14 +924,14 @@ pub fn module_orcs(s: &Session) -> Vec<ModuleOrc> {
         let m = node.wrapping_sub(list);
         let next = s.read_u64(Kva(node)).unwrap_or(head);
         let read = || -> Option<ModuleOrc> {
-            let n = s.read_u32(Kva(m + num)).ok()? as usize;
-            let ip_at = s.read_u64(Kva(m + ips)).ok()?;
-            let orc_at = s.read_u64(Kva(m + orcs)).ok()?;
-            let base = s.read_u64(Kva(m + base_off)).ok()?;
+            let n = s.read_u32(crate::memory::field(m, num).ok()?).ok()? as usize;
+            let ip_at = s.read_u64(crate::memory::field(m, ips).ok()?).ok()?;
+            let orc_at = s.read_u64(crate::memory::field(m, orcs).ok()?).ok()?;
+            let base = s.read_u64(crate::memory::field(m, base_off).ok()?).ok()?;
             let size = if size_width == 4 {
-                u64::from(s.read_u32(Kva(m + size_off)).ok()?)
+                u64::from(s.read_u32(crate::memory::field(m, size_off).ok()?).ok()?)
             } else {
-                s.read_u64(Kva(m + size_off)).ok()?
+                s.read_u64(crate::memory::field(m, size_off).ok()?).ok()?
             };
             if n == 0 || n > 1 << 22 {
                 return None;
@@ -941,7 +945,9 @@ pub fn module_orcs(s: &Session) -> Vec<ModuleOrc> {
                 .ok()?;
             let table = OrcTable::parse(ip_at, &ip_bytes, &orc_bytes, layout).ok()?;
             Some(ModuleOrc {
-                name: s.read_cstring(Kva(m + name_off), 56).unwrap_or_default(),
+                name: s
+                    .read_cstring(crate::memory::field(m, name_off).ok()?, 56)
+                    .unwrap_or_default(),
                 text: (base, base.checked_add(size)?),
                 table,
             })
@@ -998,7 +1004,7 @@ impl SymbolResolver for KernelSymbols<'_> {
 pub fn stack_regions(s: &Session, task: &TaskInfo) -> Vec<StackRegion> {
     let mut out = Vec::new();
     if let Ok(o) = TaskOffsets::get(s) {
-        if let Ok(base) = s.read_u64(Kva(task.addr + o.stack)) {
+        if let Ok(base) = crate::memory::field(task.addr, o.stack).and_then(|a| s.read_u64(a)) {
             out.push(StackRegion {
                 kind: StackKind::Task,
                 start: base,
@@ -1126,7 +1132,7 @@ pub fn unwind_start(s: &Session, list: &TaskList, task: &TaskInfo) -> Result<Unw
         });
     }
     let o = TaskOffsets::get(s)?;
-    let sp = s.read_u64(Kva(task.addr + o.thread_sp))?;
+    let sp = s.read_u64(crate::memory::field(task.addr, o.thread_sp)?)?;
     let bp = s.read_u64(Kva(sp.wrapping_add(o.frame_bp)))?;
     let slot = sp.wrapping_add(o.frame_ret);
     let ip = s.read_u64(Kva(slot))?;

@@ -237,7 +237,9 @@ fn print_source_lines(session: &Session, f: &Frame, out: &mut dyn Write) -> Resu
 
 fn stack_base(session: &Session, t: &TaskInfo) -> Option<u64> {
     let o = tasks::TaskOffsets::get(session).ok()?;
-    session.read_u64(Kva(t.addr + o.stack)).ok()
+    session
+        .read_u64(crate::memory::field(t.addr, o.stack).ok()?)
+        .ok()
 }
 
 fn read_stack(session: &Session, base: u64) -> Vec<(u64, Option<u64>)> {

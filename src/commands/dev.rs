@@ -95,7 +95,7 @@ pub fn find_class_subsys(
     let mut seen = 0;
     while node != head && node != 0 && seen < 4096 {
         let sp = node.checked_sub(o.kobj_entry)?.checked_sub(o.subsys_kobj)?;
-        if mem.read_u64(Kva(sp + o.class)).ok()? == class {
+        if mem.read_u64(crate::memory::field(sp, o.class).ok()?).ok()? == class {
             return Some(sp);
         }
         node = mem.read_u64(Kva(node)).ok()?;
@@ -223,7 +223,7 @@ fn part_in_flight(s: &Session, bd: &Value) -> Result<(u64, u64)> {
     for cpu in s.per_cpu_offsets() {
         let a = stats.wrapping_add(*cpu) + off;
         r += i64::from(s.read_u32(Kva(a))? as i32);
-        w += i64::from(s.read_u32(Kva(a + 4))? as i32);
+        w += i64::from(s.read_u32(crate::memory::field(a, 4)?)? as i32);
     }
     Ok((r.max(0) as u64, w.max(0) as u64))
 }
@@ -251,9 +251,9 @@ fn sbitmap_set_bits(s: &Session, sb: u64) -> Result<Vec<u64>> {
     let mut bits = Vec::new();
     for i in 0..map_nr {
         let w = map + i * wsize;
-        let mut word = s.read_u64(Kva(w + word_off))?;
+        let mut word = s.read_u64(crate::memory::field(w, word_off)?)?;
         if let Some(c) = cleared_off {
-            word &= !s.read_u64(Kva(w + c))?;
+            word &= !s.read_u64(crate::memory::field(w, c)?)?;
         }
         let base = i << shift;
         let n = depth.saturating_sub(base).min(1 << shift).min(64);

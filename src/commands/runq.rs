@@ -67,10 +67,16 @@ pub struct Queued {
 
 fn queued(s: &Session, o: &Off, task: u64) -> Queued {
     Queued {
-        prio: s.read_u32(Kva(task + o.prio)).unwrap_or(0),
-        pid: s.read_u32(Kva(task + o.pid)).unwrap_or(0),
+        prio: crate::memory::field(task, o.prio)
+            .and_then(|a| s.read_u32(a))
+            .unwrap_or(0),
+        pid: crate::memory::field(task, o.pid)
+            .and_then(|a| s.read_u32(a))
+            .unwrap_or(0),
         task,
-        comm: s.read_cstring(Kva(task + o.comm), 16).unwrap_or_default(),
+        comm: crate::memory::field(task, o.comm)
+            .and_then(|a| s.read_cstring(a, 16))
+            .unwrap_or_default(),
     }
 }
 
@@ -85,7 +91,7 @@ fn line(q: &Queued, indent: &str, out: &mut dyn Write) -> Result<()> {
 
 /// In-order walk of the CFS tree of `cfs_rq`, descending into group runqueues.
 fn cfs_tasks(s: &Session, o: &Off, cfs_rq: u64, depth: usize, acc: &mut Vec<u64>) {
-    let Ok(root) = s.read_u64(Kva(cfs_rq + o.timeline)) else {
+    let Ok(root) = crate::memory::field(cfs_rq, o.timeline).and_then(|a| s.read_u64(a)) else {
         return;
     };
     let mut stack = Vec::new();
@@ -95,18 +101,24 @@ fn cfs_tasks(s: &Session, o: &Off, cfs_rq: u64, depth: usize, acc: &mut Vec<u64>
         while node != 0 && stack.len() < 128 {
             stack.push(node);
             // rb_node: __rb_parent_color, rb_right, rb_left.
-            node = s.read_u64(Kva(node + 16)).unwrap_or(0);
+            node = crate::memory::field(node, 16)
+                .and_then(|a| s.read_u64(a))
+                .unwrap_or(0);
         }
         let Some(n) = stack.pop() else { break };
         visited += 1;
         let se = n.wrapping_sub(o.run_node);
-        let my_q = s.read_u64(Kva(se + o.my_q)).unwrap_or(0);
+        let my_q = crate::memory::field(se, o.my_q)
+            .and_then(|a| s.read_u64(a))
+            .unwrap_or(0);
         if my_q != 0 && depth < 16 {
             cfs_tasks(s, o, my_q, depth + 1, acc);
         } else {
             acc.push(se.wrapping_sub(o.task_se));
         }
-        node = s.read_u64(Kva(n + 8)).unwrap_or(0);
+        node = crate::memory::field(n, 8)
+            .and_then(|a| s.read_u64(a))
+            .unwrap_or(0);
     }
 }
 

@@ -85,7 +85,10 @@ pub fn memory_error_addr(e: &MemoryError) -> Option<u64> {
         MemoryError::PageExcluded { pfn } | MemoryError::CorruptPage { pfn, .. } => {
             Some(pfn.0 << 12)
         }
-        MemoryError::NotPresent { kva, .. } | MemoryError::InvalidAddress { kva } => Some(kva.0),
+        MemoryError::NotPresent { kva, .. }
+        | MemoryError::InvalidAddress { kva }
+        | MemoryError::TooLarge { kva, .. } => Some(kva.0),
+        MemoryError::AddressOverflow { base, .. } => Some(base.0),
     }
 }
 

@@ -2,9 +2,11 @@
 //! `kernel.release`, `kernel.version` (compares with strings: `kernel.version >= "5.14"`),
 //! `kernel.hz`, `kernel.jiffies`, `kernel.nr_cpus`, `kernel.page_size`, `kernel.nodename`,
 //! `kernel.machine`, `kernel.kaslr_offset`, `kernel.uptime`; and `dump_info()`: the dump file
-//! (path, format, file size, RAM it describes, pages stored, whether pages were left out).
+//! (path, format, file size, RAM it describes, pages stored, whether pages were left out);
+//! `taint_string(mask)`: the letters of a taint mask, from the one table `mod -t` uses too.
 //!
 //! ```rhai
+//! print(taint_string(read_u64(sym_addr("tainted_mask"))));   // "OE"
 //! if kernel.version >= "5.14" { print("task state is __state"); }
 //! let d = dump_info();
 //! print(`${d.format}: ${d.file_size / 1048576} MB of ${d.ram_bytes / 1048576} MB RAM`);
@@ -141,6 +143,9 @@ fn dump_facts(ctx: &HostContext) -> Map {
 
 /// Registers `kernel`, `kernel_info()`, `sys_info()`, `dump_info()` and the version type.
 pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
+    engine.register_fn("taint_string", |mask: INT| {
+        crate::modules::taint_string(mask as u64)
+    });
     engine
         .register_type_with_name::<KernelVersion>("KernelVersion")
         .register_fn("to_string", |v: &mut KernelVersion| v.to_string())

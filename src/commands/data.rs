@@ -109,7 +109,8 @@ impl Data {
     }
 }
 
-fn json_string(t: &str, s: &mut String) {
+/// Appends `t` to `s` as a JSON string (quoted, escaped).
+pub(crate) fn json_string(t: &str, s: &mut String) {
     s.push('"');
     for c in t.chars() {
         match c {

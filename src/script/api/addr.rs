@@ -21,6 +21,7 @@
 
 use super::objects::KObj;
 use crate::arch::x86_64::unwind::KERNEL_SPACE_START;
+use crate::commands::data::json_string;
 use crate::script::error::runtime;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
 use std::fmt::Write as _;
@@ -101,24 +102,6 @@ fn inner(d: &Dynamic) -> String {
         return format!("{:?}", d.clone().into_string().unwrap_or_default());
     }
     d.to_string()
-}
-
-fn json_string(t: &str, s: &mut String) {
-    s.push('"');
-    for c in t.chars() {
-        match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            '\t' => s.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(s, "\\u{:04x}", c as u32);
-            }
-            c => s.push(c),
-        }
-    }
-    s.push('"');
 }
 
 /// Writes `d` as JSON: addresses (and objects, by address) as unsigned numbers, as the

@@ -414,6 +414,22 @@ impl ModuleTable {
         self.load_debuginfo(release, &key, None).ok()
     }
 
+    /// Whether module `module` may define a type named `type_name` (bare, without `struct `),
+    /// judged without building its type index (see [`objfile::debug_str_may_name`]); `false`
+    /// when it has no debuginfo to load.
+    pub fn may_define(&self, release: &str, module: &str, type_name: &str) -> bool {
+        if self.loaded_debuginfo(module).is_some() {
+            return true;
+        }
+        let Some(path) = self.find_debug_file(release, module) else {
+            return false;
+        };
+        match objfile::read_object(&path) {
+            Ok(bytes) => objfile::debug_str_may_name((*bytes).as_ref(), type_name),
+            Err(_) => true,
+        }
+    }
+
     /// The debuginfo already loaded for `name`, without trying to load it.
     pub fn loaded_debuginfo(&self, name: &str) -> Option<Arc<ModuleDebug>> {
         match self.debug.lock().ok()?.get(&self.find(name)?.name)? {

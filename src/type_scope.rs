@@ -233,7 +233,17 @@ impl Session {
     /// first, then `modules` list order. Answers are remembered per name.
     fn module_definition(&self, name: &str, addr: Option<u64>) -> Option<ScopedType> {
         let table = self.modules().ok()?;
+        let release = self.release_cached();
+        let bare = ["struct ", "union ", "enum "]
+            .iter()
+            .find_map(|k| name.strip_prefix(k))
+            .unwrap_or(name);
         let defines = |m: &str| -> Option<ScopedType> {
+            // Building a module's type index costs far more than looking for the name in its
+            // string section: only modules that may name the type are indexed.
+            if !table.may_define(&release, m, bare) {
+                return None;
+            }
             let d = self.module_debuginfo(m)?;
             let id = d.types.find_type(name)?;
             is_complete(&d.types, id).then(|| ScopedType {

@@ -185,22 +185,26 @@ fn parse_radix(s: &str, radix: INT) -> R<INT> {
     }
 }
 
+/// One unsigned comparison of two addresses.
+pub(crate) type UnsignedCmp = fn(u64, u64) -> bool;
+
+/// The comparison operators scripts get between addresses (and objects, by their address):
+/// all unsigned.
+pub(crate) const UNSIGNED_CMP: [(&str, UnsignedCmp); 6] = [
+    ("==", |a, b| a == b),
+    ("!=", |a, b| a != b),
+    ("<", |a, b| a < b),
+    ("<=", |a, b| a <= b),
+    (">", |a, b| a > b),
+    (">=", |a, b| a >= b),
+];
+
 fn cmp_ops(engine: &mut Engine) {
-    macro_rules! ops {
-        ($($op:literal => $f:expr),+) => {$(
-            engine.register_fn($op, |a: Addr, b: Addr| $f(a.0, b.0));
-            engine.register_fn($op, |a: Addr, b: INT| $f(a.0, b as u64));
-            engine.register_fn($op, |a: INT, b: Addr| $f(a as u64, b.0));
-        )+};
+    for (op, f) in UNSIGNED_CMP {
+        engine.register_fn(op, move |a: Addr, b: Addr| f(a.0, b.0));
+        engine.register_fn(op, move |a: Addr, b: INT| f(a.0, b as u64));
+        engine.register_fn(op, move |a: INT, b: Addr| f(a as u64, b.0));
     }
-    ops!(
-        "==" => |a: u64, b: u64| a == b,
-        "!=" => |a: u64, b: u64| a != b,
-        "<" => |a: u64, b: u64| a < b,
-        "<=" => |a: u64, b: u64| a <= b,
-        ">" => |a: u64, b: u64| a > b,
-        ">=" => |a: u64, b: u64| a >= b
-    );
 }
 
 fn shift(a: u64, n: INT, left: bool) -> Addr {

@@ -382,29 +382,23 @@ fn cast_across(o: &KObj, st: &ScopedType) -> R<Value> {
 /// `==`, `!=`, `<`, `<=`, `>`, `>=` between objects, `Addr` and INT compare addresses
 /// (unsigned); an object equals `0` or `()` when it is a NULL pointer.
 fn register_comparisons(engine: &mut Engine) {
-    fn both(a: &KObj, b: &KObj) -> R<(u64, u64)> {
-        Ok((a.addr()?, b.addr()?))
+    for (op, f) in super::addr::UNSIGNED_CMP {
+        engine.register_fn(op, move |a: KObj, b: KObj| -> R<bool> {
+            Ok(f(a.addr()?, b.addr()?))
+        });
+        engine.register_fn(op, move |a: KObj, b: Addr| -> R<bool> {
+            Ok(f(a.addr()?, b.0))
+        });
+        engine.register_fn(op, move |a: Addr, b: KObj| -> R<bool> {
+            Ok(f(a.0, b.addr()?))
+        });
+        engine.register_fn(op, move |a: KObj, b: INT| -> R<bool> {
+            Ok(f(a.addr()?, b as u64))
+        });
+        engine.register_fn(op, move |a: INT, b: KObj| -> R<bool> {
+            Ok(f(a as u64, b.addr()?))
+        });
     }
-    macro_rules! ops {
-        ($($op:literal => $f:expr),+) => {$(
-            engine.register_fn($op, |a: KObj, b: KObj| -> R<bool> {
-                let (a, b) = both(&a, &b)?;
-                Ok($f(a, b))
-            });
-            engine.register_fn($op, |a: KObj, b: Addr| -> R<bool> { Ok($f(a.addr()?, b.0)) });
-            engine.register_fn($op, |a: Addr, b: KObj| -> R<bool> { Ok($f(a.0, b.addr()?)) });
-            engine.register_fn($op, |a: KObj, b: INT| -> R<bool> { Ok($f(a.addr()?, b as u64)) });
-            engine.register_fn($op, |a: INT, b: KObj| -> R<bool> { Ok($f(a as u64, b.addr()?)) });
-        )+};
-    }
-    ops!(
-        "==" => |a: u64, b: u64| a == b,
-        "!=" => |a: u64, b: u64| a != b,
-        "<" => |a: u64, b: u64| a < b,
-        "<=" => |a: u64, b: u64| a <= b,
-        ">" => |a: u64, b: u64| a > b,
-        ">=" => |a: u64, b: u64| a >= b
-    );
     engine.register_fn("==", |a: KObj, _b: ()| a.is_null());
     engine.register_fn("!=", |a: KObj, _b: ()| a.is_null().map(|n| !n));
 }

@@ -87,6 +87,21 @@ pub fn manifest() -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The RAM of `scenario`'s VM in bytes, from the manifest (`"memory": {"live": "512M", …}`).
+pub fn guest_memory_bytes(scenario: &str) -> u64 {
+    let p = fixture("manifest.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).expect("manifest"))
+        .expect("manifest json");
+    let size = v["memory"][scenario]
+        .as_str()
+        .unwrap_or_else(|| panic!("manifest has no memory size for scenario {scenario}"));
+    let mib: u64 = size
+        .strip_suffix('M')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("manifest memory {size:?} is not NNNM"));
+    mib << 20
+}
+
 /// The kernel line the suite runs on: `RKDUMP_KERNEL` (`6.1` or `6.12`), `6.1` when unset,
 /// as `make-fixtures.sh` reads it.
 pub fn kernel_line() -> String {

@@ -13,6 +13,7 @@ pub mod dump;
 pub mod error;
 pub mod interrupt;
 pub mod kernel;
+pub mod linux;
 pub mod memory;
 pub mod modules;
 pub mod printk;

@@ -15,15 +15,10 @@ pub mod interrupt;
 pub mod kernel;
 pub mod linux;
 pub mod memory;
-pub mod modules;
-pub mod printk;
 pub mod repl;
 pub mod script;
 pub mod session;
 pub mod stack;
-pub mod sysinfo;
-pub mod tasks;
-pub mod type_scope;
 pub mod value;
 
 pub use error::{Error, Result};

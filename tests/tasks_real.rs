@@ -5,8 +5,8 @@
 
 mod common;
 
+use rkdump::linux::sched::{self, TaskInfo, TaskList};
 use rkdump::stack::StackTrace;
-use rkdump::tasks::{self, TaskInfo, TaskList};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -33,7 +33,7 @@ fn crash_code(letter: &str) -> &'static str {
 fn check_ps(scenario: &str, dump: &str) {
     let truth = common::truth(scenario);
     let s = open(dump);
-    let list = tasks::task_list(&s).expect("task list");
+    let list = sched::task_list(&s).expect("task list");
     assert!(list.warnings.is_empty(), "{:?}", list.warnings);
     let ours: BTreeMap<u32, &TaskInfo> = list
         .tasks
@@ -117,7 +117,7 @@ fn check_ps(scenario: &str, dump: &str) {
 fn ps_matches_ground_truth_live() {
     check_ps("live", "live.elf");
     let s = open("live.elf");
-    let list = tasks::task_list(&s).expect("task list");
+    let list = sched::task_list(&s).expect("task list");
     // init sleeps in the live dump (it waits on a FIFO after writing the listing).
     assert_eq!(list.by_pid(1).next().map(|t| t.state.code()), Some("IN"));
 }
@@ -126,7 +126,7 @@ fn ps_matches_ground_truth_live() {
 fn ps_matches_ground_truth_panic() {
     check_ps("panic", "panic.elf");
     let s = open("panic.elf");
-    let list = tasks::task_list(&s).expect("task list");
+    let list = sched::task_list(&s).expect("task list");
     let init = list.by_pid(1).next().expect("init");
     assert!(init.active, "init is the panic CPU's current task");
     assert_eq!(init.state.code(), "RU");
@@ -237,7 +237,7 @@ fn sym_offs(t: &StackTrace) -> Vec<String> {
 fn check_d_state(dump: &str, scenario: &str) {
     let truth = common::truth(scenario);
     let s = open(dump);
-    let list = tasks::task_list(&s).expect("task list");
+    let list = sched::task_list(&s).expect("task list");
     let mut checked = 0;
     for p in truth["processes"].as_array().expect("processes") {
         if p["state"] != "D" {
@@ -245,7 +245,7 @@ fn check_d_state(dump: &str, scenario: &str) {
         }
         let pid = p["pid"].as_u64().expect("pid") as u32;
         let t = list.by_pid(pid).next().expect("task");
-        let trace = tasks::stack_trace(&s, &list, t).expect("trace");
+        let trace = sched::stack_trace(&s, &list, t).expect("trace");
         assert!(trace.warnings.is_empty(), "{:?}", trace.warnings);
         let ours = sym_offs(&trace);
         // Names of every symbol at each frame's function start: /proc may print another alias
@@ -483,7 +483,7 @@ fn ours_comparable<'a>(
 /// frames drgn can name.
 fn check_drgn(dump: &str) -> f64 {
     let s = open(dump);
-    let list: TaskList = tasks::task_list(&s).expect("task list");
+    let list: TaskList = sched::task_list(&s).expect("task list");
     let theirs = drgn_traces(&common::fixture(dump));
     assert_eq!(
         theirs.len(),
@@ -493,7 +493,7 @@ fn check_drgn(dump: &str) -> f64 {
     let (mut matched, mut total, mut cut_tasks) = (0usize, 0usize, 0usize);
     let mut report = Vec::new();
     for t in &list.tasks {
-        let ours = tasks::stack_trace(&s, &list, t).expect("trace");
+        let ours = sched::stack_trace(&s, &list, t).expect("trace");
         // rkdump shows the interrupted function of a user-mode CPU's registers as one frame
         // with no kernel symbol; drgn shows nothing kernel-side there.
         let frames: Vec<_> = ours

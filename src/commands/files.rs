@@ -5,9 +5,9 @@
 use super::{Command, Data, Opts};
 use crate::addr::Kva;
 use crate::error::{Error, Result};
+use crate::linux::sched::{self, TaskInfo};
 use crate::memory::ReadExt;
 use crate::session::Session;
-use crate::tasks::{self, TaskInfo};
 use crate::value::Value;
 use std::io::Write;
 
@@ -208,19 +208,19 @@ pub fn open_files(
 /// The tasks named by `words` (pids or task addresses), or the panic/current task.
 pub fn tasks_for<'a>(
     s: &Session,
-    list: &'a tasks::TaskList,
+    list: &'a sched::TaskList,
     words: &[String],
     cmd: &str,
 ) -> Result<Vec<&'a TaskInfo>> {
     if words.is_empty() {
-        return tasks::panic_task(s, list)
+        return sched::panic_task(s, list)
             .map(|t| vec![t])
             .ok_or_else(|| Error::Usage(format!("{cmd}: no current task; give a PID")));
     }
     words
         .iter()
         .map(|w| {
-            tasks::find_task(list, w)
+            sched::find_task(list, w)
                 .ok_or_else(|| Error::Usage(format!("{cmd}: invalid task or pid value: {w}")))
         })
         .collect()
@@ -244,7 +244,7 @@ impl Command for Files {
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let o = Opts::parse("files", args, "", "", &[])?;
-        let list = tasks::task_list(session)?;
+        let list = sched::task_list(session)?;
         for (i, t) in tasks_for(session, &list, &o.positional, "files")?
             .into_iter()
             .enumerate()
@@ -285,7 +285,7 @@ impl Command for Files {
         Ok(())
     }
     fn data(&self, session: &Session, args: &[String]) -> Result<Data> {
-        let list = tasks::task_list(session)?;
+        let list = sched::task_list(session)?;
         let mut all = Vec::new();
         for t in tasks_for(session, &list, args, "files")? {
             let (root, cwd, files) = match open_files(session, t.addr) {

@@ -4,8 +4,8 @@
 use super::files::{open_files, task_header, tasks_for};
 use super::{Command, Data, Opts};
 use crate::error::Result;
+use crate::linux::sched;
 use crate::session::Session;
-use crate::tasks;
 use crate::value::{walk, Value};
 use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -262,7 +262,7 @@ impl Command for Net {
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let o = Opts::parse("net", args, "s", "", &[])?;
         if o.has("s") {
-            let list = tasks::task_list(session)?;
+            let list = sched::task_list(session)?;
             for (i, t) in tasks_for(session, &list, &o.positional, "net")?
                 .into_iter()
                 .enumerate()
@@ -311,7 +311,7 @@ impl Command for Net {
     fn data(&self, session: &Session, args: &[String]) -> Result<Data> {
         let o = Opts::parse("net", args, "s", "", &[])?;
         if o.has("s") {
-            let list = tasks::task_list(session)?;
+            let list = sched::task_list(session)?;
             let mut all = Vec::new();
             for t in tasks_for(session, &list, &o.positional, "net")? {
                 for k in task_sockets(session, t.addr)? {

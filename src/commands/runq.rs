@@ -5,9 +5,9 @@
 use super::{Command, Data, Opts};
 use crate::addr::Kva;
 use crate::error::{Error, Result};
+use crate::linux::sched::{self, TaskList};
 use crate::memory::ReadExt;
 use crate::session::Session;
-use crate::tasks::{self, TaskList};
 use std::io::Write;
 
 /// The `runq` command.
@@ -214,7 +214,7 @@ fn queued_data(q: &[Queued]) -> Data {
 fn runqueues(session: &Session, args: &[String]) -> Result<Vec<CpuRunq>> {
     let opts = Opts::parse("runq", args, "", "c", &[])?;
     let o = offsets(session)?;
-    let list = tasks::task_list(session)?;
+    let list = sched::task_list(session)?;
     let cpus: Vec<usize> = match opts.value("c") {
         Some(c) => vec![c
             .parse()

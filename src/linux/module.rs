@@ -747,7 +747,7 @@ pub struct ModuleAwareSymbols<'a>(pub &'a Session);
 
 impl SymbolResolver for ModuleAwareSymbols<'_> {
     fn resolve(&self, addr: u64) -> Option<ResolvedSymbol> {
-        crate::tasks::KernelSymbols(self.0)
+        crate::linux::sched::KernelSymbols(self.0)
             .resolve(addr)
             .or_else(|| self.0.modules().ok()?.resolve_code(addr))
     }
@@ -822,8 +822,8 @@ impl Target for ModuleTarget<'_> {
 impl Session {
     /// The module table, read on first use (kept for the session's life).
     pub fn modules(&self) -> Result<&ModuleTable> {
-        let r = self
-            .module_table
+        let r = crate::linux::state(self)?
+            .modules
             .get_or_init(|| read_modules(self).map_err(|e| e.to_string()));
         r.as_ref().map_err(|e| Error::Kernel(e.clone()))
     }
@@ -831,9 +831,13 @@ impl Session {
     /// The kernel release (`init_uts_ns.name.release`, read once), used to find module
     /// debuginfo; empty when unreadable.
     pub fn release_cached(&self) -> String {
-        self.release
+        let Ok(state) = crate::linux::state(self) else {
+            return String::new();
+        };
+        state
+            .release
             .get_or_init(|| {
-                crate::sysinfo::utsname(self)
+                crate::linux::sysinfo::utsname(self)
                     .map(|u| u.release)
                     .unwrap_or_default()
             })
@@ -845,14 +849,6 @@ impl Session {
     pub fn module_debuginfo(&self, name: &str) -> Option<Arc<ModuleDebug>> {
         let rel = self.release_cached();
         self.modules().ok()?.debuginfo(&rel, name)
-    }
-
-    /// The vmlinux's source-line table (link-time addresses), made on first use.
-    pub fn line_table(&self) -> Result<&LineTable> {
-        self.lines
-            .get_or_init(|| LineTable::new(self.vmlinux().bytes()).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| Error::Kernel(e.clone()))
     }
 
     /// The source position of runtime code address `addr` with its inline chain, innermost
@@ -933,8 +929,10 @@ impl Session {
     pub fn module_type(&self, name: &str) -> Option<(ModuleTarget<'_>, TypeId)> {
         let st = self.lookup_type(name).ok()?;
         match st.scope {
-            crate::type_scope::TypeScope::Module(d) => Some((ModuleTarget::new(self, d), st.id)),
-            crate::type_scope::TypeScope::Vmlinux => None,
+            crate::linux::type_scope::TypeScope::Module(d) => {
+                Some((ModuleTarget::new(self, d), st.id))
+            }
+            crate::linux::type_scope::TypeScope::Vmlinux => None,
         }
     }
 }

@@ -91,7 +91,7 @@ fn compare(dump: &str, which: &str) -> (usize, usize, usize, usize) {
     };
     let mut ours: BTreeMap<u64, Vec<Level>> = BTreeMap::new();
     for t in chosen {
-        let trace = sched::stack_trace(&s, &list, t).expect("stack trace");
+        let trace = rkdump::linux::stacktrace::stack_trace(&s, &list, t).expect("stack trace");
         let levels = ours.entry(t.addr).or_default();
         for f in &trace.frames {
             let chain = s.source_lines(f.lookup_pc()).unwrap_or_default();

@@ -245,7 +245,7 @@ fn check_d_state(dump: &str, scenario: &str) {
         }
         let pid = p["pid"].as_u64().expect("pid") as u32;
         let t = list.by_pid(pid).next().expect("task");
-        let trace = sched::stack_trace(&s, &list, t).expect("trace");
+        let trace = rkdump::linux::stacktrace::stack_trace(&s, &list, t).expect("trace");
         assert!(trace.warnings.is_empty(), "{:?}", trace.warnings);
         let ours = sym_offs(&trace);
         // Names of every symbol at each frame's function start: /proc may print another alias
@@ -493,7 +493,7 @@ fn check_drgn(dump: &str) -> f64 {
     let (mut matched, mut total, mut cut_tasks) = (0usize, 0usize, 0usize);
     let mut report = Vec::new();
     for t in &list.tasks {
-        let ours = sched::stack_trace(&s, &list, t).expect("trace");
+        let ours = rkdump::linux::stacktrace::stack_trace(&s, &list, t).expect("trace");
         // rkdump shows the interrupted function of a user-mode CPU's registers as one frame
         // with no kernel symbol; drgn shows nothing kernel-side there.
         let frames: Vec<_> = ours

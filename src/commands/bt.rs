@@ -6,7 +6,8 @@ use super::ps::{task_header, TaskFilter};
 use super::{Command, Data, Opts};
 use crate::addr::Kva;
 use crate::error::{Error, Result};
-use crate::linux::sched::{self, KernelOrcRef, KernelSymbols, TaskInfo, TaskList, THREAD_SIZE};
+use crate::linux::sched::{self, TaskInfo, TaskList, THREAD_SIZE};
+use crate::linux::stacktrace::{KernelOrcRef, KernelSymbols};
 use crate::memory::ReadExt;
 use crate::session::Session;
 use crate::stack::{ExceptionFrame, Frame, PtRegs, StackKind, StackTrace};
@@ -480,13 +481,15 @@ pub fn bt_data(session: &Session, args: &[String]) -> Result<Vec<Data>> {
     let o = Opts::parse("bt", args, BT_FLAGS, "c", &[])?;
     let list = sched::task_list(session)?;
     let sel = bt_selection(session, &o, &list)?;
-    let orc = sched::kernel_orc_ref(session)?;
+    let orc = crate::linux::stacktrace::kernel_orc_ref(session)?;
     sel.into_iter()
-        .map(|t| match sched::stack_trace_with(session, &orc, &list, t) {
-            Ok(trace) => Ok(trace_data(t, &trace)),
-            Err(Error::Interrupted) => Err(Error::Interrupted),
-            Err(e) => Ok(super::task_error_data(t, &e)),
-        })
+        .map(
+            |t| match crate::linux::stacktrace::stack_trace_with(session, &orc, &list, t) {
+                Ok(trace) => Ok(trace_data(t, &trace)),
+                Err(Error::Interrupted) => Err(Error::Interrupted),
+                Err(e) => Ok(super::task_error_data(t, &e)),
+            },
+        )
         .collect()
 }
 
@@ -504,7 +507,7 @@ impl Command for Bt {
         let o = Opts::parse("bt", args, BT_FLAGS, "c", &[])?;
         let list = sched::task_list(session)?;
         let sel = bt_selection(session, &o, &list)?;
-        let orc = sched::kernel_orc_ref(session)?;
+        let orc = crate::linux::stacktrace::kernel_orc_ref(session)?;
         let style = Style {
             frame_data: o.has("f"),
             sym_off: o.has("s"),
@@ -563,7 +566,7 @@ fn run_one(
         }
         return Ok(());
     }
-    let trace = sched::stack_trace_with(session, orc, list, t)?;
+    let trace = crate::linux::stacktrace::stack_trace_with(session, orc, list, t)?;
     if o.has("t") || o.has("T") {
         let Some(base) = stack_base(session, t) else {
             return Ok(());

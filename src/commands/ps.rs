@@ -4,7 +4,8 @@
 
 use super::{Command, Data, Opts};
 use crate::error::{Error, Result};
-use crate::linux::sched::{self, TaskInfo, TaskList, TaskMem, TaskState, UserMemError};
+use crate::linux::mm::{TaskMem, UserMemError};
+use crate::linux::sched::{self, TaskInfo, TaskList, TaskState};
 use crate::session::Session;
 use std::io::Write;
 
@@ -223,7 +224,7 @@ fn ps_data(session: &Session, args: &[String]) -> Result<Data> {
                 .collect(),
         ));
     }
-    let mem = sched::task_memory(session, &list);
+    let mem = crate::linux::mm::task_memory(session, &list);
     let pids = |v: Vec<&TaskInfo>| Data::list(v.into_iter().map(|t| Data::Int(t.pid.into())));
     let mut rows = Vec::with_capacity(sel.len());
     for t in sel {
@@ -243,7 +244,7 @@ fn ps_data(session: &Session, args: &[String]) -> Result<Data> {
         }
         if o.has("a") {
             let strs = |v: Vec<String>| Data::list(v.into_iter().map(Data::Str));
-            match sched::task_args(session, t) {
+            match crate::linux::mm::task_args(session, t) {
                 Ok((argv, env)) => {
                     row.push(("args", strs(argv)));
                     row.push(("env", strs(env)));
@@ -357,7 +358,7 @@ impl Command for Ps {
             let mut filtered = false;
             for t in &sel {
                 writeln!(out, "{}", task_header(t))?;
-                match sched::task_args(session, t) {
+                match crate::linux::mm::task_args(session, t) {
                     Ok((argv, env)) => {
                         writeln!(out, "ARG: {}", argv.join(" "))?;
                         for (j, e) in env.iter().enumerate() {
@@ -381,7 +382,7 @@ impl Command for Ps {
             }
             return Ok(());
         }
-        let mem = sched::task_memory(session, &list);
+        let mem = crate::linux::mm::task_memory(session, &list);
         writeln!(
             out,
             "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM"

@@ -5,9 +5,11 @@
 //! imports it. Analyzer-only subsystems (SCSI, device-mapper, NFS/RPC) live in
 //! `stdlib/linux/*.rhai` on top of it.
 
+pub mod mm;
 pub mod module;
 pub mod printk;
 pub mod sched;
+pub mod stacktrace;
 pub mod sysinfo;
 pub mod type_scope;
 
@@ -23,6 +25,8 @@ pub struct KernelState {
     pub(crate) modules: OnceLock<std::result::Result<module::ModuleTable, String>>,
     /// `init_uts_ns.name.release`, read on first use.
     pub(crate) release: OnceLock<String>,
+    /// The loaded modules' ORC tables (`stacktrace.rs`), read on first use.
+    pub(crate) module_orcs: OnceLock<std::sync::Arc<Vec<module::ModuleOrc>>>,
 }
 
 /// This session's kernel-layer state.

@@ -327,6 +327,18 @@ pub fn sys_info(s: &Session) -> SysInfo {
     }
 }
 
+/// The kernel's release `major.minor` from `init_uts_ns` or VMCOREINFO.
+pub fn kernel_version(s: &Session) -> Option<(u32, u32)> {
+    let rel = utsname(s).map(|u| u.release).or_else(|| {
+        s.dump()
+            .vmcoreinfo()
+            .and_then(|v| v.get("OSRELEASE"))
+            .map(str::to_string)
+    })?;
+    let mut it = rel.split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ type R<T> = Result<T, Box<EvalAltResult>>;
 /// The task list and unwinder tables, read once per run.
 struct Cache {
     list: OnceLock<Result<TaskList, String>>,
-    orc: OnceLock<Result<sched::KernelOrcRef, String>>,
+    orc: OnceLock<Result<crate::linux::stacktrace::KernelOrcRef, String>>,
 }
 
 impl Cache {
@@ -35,9 +35,9 @@ impl Cache {
             .as_ref()
             .map_err(|e| runtime("task", e.clone(), None))
     }
-    fn orc(&self, s: &Session) -> R<&sched::KernelOrcRef> {
+    fn orc(&self, s: &Session) -> R<&crate::linux::stacktrace::KernelOrcRef> {
         self.orc
-            .get_or_init(|| sched::kernel_orc_ref(s).map_err(|e| e.to_string()))
+            .get_or_init(|| crate::linux::stacktrace::kernel_orc_ref(s).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| runtime("stack", e.clone(), None))
     }
@@ -128,8 +128,13 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         let f = move |t: Dynamic| -> R<Array> {
             let list = k.list(&c.session)?;
             let info = info_of(list, &t)?;
-            let trace = sched::stack_trace_with(&c.session, k.orc(&c.session)?, list, info)
-                .map_err(from_error)?;
+            let trace = crate::linux::stacktrace::stack_trace_with(
+                &c.session,
+                k.orc(&c.session)?,
+                list,
+                info,
+            )
+            .map_err(from_error)?;
             Ok(trace
                 .frames
                 .iter()
@@ -159,8 +164,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn("has_func", move |t: Dynamic, name: &str| -> R<bool> {
         let list = k.list(&c.session)?;
         let info = info_of(list, &t)?;
-        let trace = sched::stack_trace_with(&c.session, k.orc(&c.session)?, list, info)
-            .map_err(from_error)?;
+        let trace =
+            crate::linux::stacktrace::stack_trace_with(&c.session, k.orc(&c.session)?, list, info)
+                .map_err(from_error)?;
         Ok(trace.has_func(name))
     });
 }

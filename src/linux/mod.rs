@@ -5,9 +5,12 @@
 //! imports it. Analyzer-only subsystems (SCSI, device-mapper, NFS/RPC) live in
 //! `stdlib/linux/*.rhai` on top of it.
 
+pub mod fs;
 pub mod mm;
 pub mod module;
+pub mod net;
 pub mod printk;
+pub mod runqueue;
 pub mod sched;
 pub mod stacktrace;
 pub mod sysinfo;

@@ -342,7 +342,7 @@ impl Session {
 
 impl Session {
     /// The state the layer above keeps for this session, made with `T::default()` on first
-    /// use. The kernel layer (`crate::linux`) is its one user; `None` if a different type
+    /// use. The kernel layer (`linux/`) is its one user; `None` if a different type
     /// was stored first.
     pub fn kernel_state<T: std::any::Any + Send + Sync + Default>(&self) -> Option<&T> {
         self.kernel_state

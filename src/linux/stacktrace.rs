@@ -97,7 +97,7 @@ pub struct KernelSymbols<'a>(pub &'a Session);
 
 impl SymbolResolver for KernelSymbols<'_> {
     fn resolve(&self, addr: u64) -> Option<ResolvedSymbol> {
-        // Module code: named from the module's kallsyms (`modules.rs`).
+        // Module code: named from the module's kallsyms (`module.rs`).
         let Some((sym, off)) = self.0.symbol_at(addr) else {
             return self.0.modules().ok()?.resolve_code(addr);
         };

@@ -228,6 +228,29 @@ impl OrcTable {
     }
 }
 
+/// The kernel image's ORC table (link-time addresses) and the text range it covers:
+/// `[_stext, _einittext)` (init text, freed after boot, may still be on the idle task's
+/// stack), else `[_stext, _etext)`, else the table's own range.
+pub fn vmlinux_table(v: &Vmlinux, layout: OrcLayout) -> Result<(OrcTable, (u64, u64)), OrcError> {
+    let ip_sec = v
+        .section(".orc_unwind_ip")
+        .ok_or(OrcError::Missing(".orc_unwind_ip"))?;
+    let ips = v
+        .section_data(".orc_unwind_ip")
+        .ok_or(OrcError::Missing(".orc_unwind_ip"))?;
+    let orcs = v
+        .section_data(".orc_unwind")
+        .ok_or(OrcError::Missing(".orc_unwind"))?;
+    let table = OrcTable::parse(ip_sec.addr, ips, orcs, layout)?;
+    let sym = |n: &str| v.symbols().lookup(n).map(|x| x.addr);
+    let end = sym("_einittext").or_else(|| sym("_etext"));
+    let text = match (sym("_stext"), end) {
+        (Some(a), Some(b)) => (a, b),
+        _ => table.range().map(|(a, b)| (a, b + 1)).unwrap_or((0, 0)),
+    };
+    Ok((table, text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,27 +322,4 @@ mod tests {
         assert_eq!(t.lookup(0x9000).map(|e| e.sp_offset), Some(24));
         assert!(OrcTable::parse(base, &ips, &orcs[..6], OrcLayout::Pre6_4).is_err());
     }
-}
-
-/// The kernel image's ORC table (link-time addresses) and the text range it covers:
-/// `[_stext, _einittext)` (init text, freed after boot, may still be on the idle task's
-/// stack), else `[_stext, _etext)`, else the table's own range.
-pub fn vmlinux_table(v: &Vmlinux, layout: OrcLayout) -> Result<(OrcTable, (u64, u64)), OrcError> {
-    let ip_sec = v
-        .section(".orc_unwind_ip")
-        .ok_or(OrcError::Missing(".orc_unwind_ip"))?;
-    let ips = v
-        .section_data(".orc_unwind_ip")
-        .ok_or(OrcError::Missing(".orc_unwind_ip"))?;
-    let orcs = v
-        .section_data(".orc_unwind")
-        .ok_or(OrcError::Missing(".orc_unwind"))?;
-    let table = OrcTable::parse(ip_sec.addr, ips, orcs, layout)?;
-    let sym = |n: &str| v.symbols().lookup(n).map(|x| x.addr);
-    let end = sym("_einittext").or_else(|| sym("_etext"));
-    let text = match (sym("_stext"), end) {
-        (Some(a), Some(b)) => (a, b),
-        _ => table.range().map(|(a, b)| (a, b + 1)).unwrap_or((0, 0)),
-    };
-    Ok((table, text))
 }

@@ -98,6 +98,8 @@ fn hanginfo_explains_every_stuck_task_of_the_live_dump() {
             "rwsem" => "rw-semaphores",
             "semaphore" => "semaphores",
             "completion" => "completions",
+            // PREEMPT_RT only: spinlock_t is a sleeping rt_mutex there
+            "spinlock" => "spinlocks",
             _ => "wait queues",
         };
         let sec = section(&out, title);
@@ -109,7 +111,7 @@ fn hanginfo_explains_every_stuck_task_of_the_live_dump() {
             &l["waiters"],
             &format!("waiters of {addr}: {e}"),
         );
-        if kind == "mutex" || kind == "rwsem" {
+        if kind == "mutex" || kind == "rwsem" || kind == "spinlock" {
             let owner = l["owner_word_pid"].as_i64().unwrap();
             assert!(e.contains(&format!("Owner: pid={owner} ")), "{e}");
         }
@@ -124,6 +126,19 @@ fn hanginfo_explains_every_stuck_task_of_the_live_dump() {
     }
     for a in locks["abba"]["locks"].as_array().unwrap() {
         assert!(dl.contains(&hex_addr(a.as_str().unwrap())), "{dl}");
+    }
+    // PREEMPT_RT: the spinlock ABBA cycle too, in its own warning.
+    if !locks["spin_abba"].is_null() {
+        let sa = &locks["spin_abba"];
+        let a0 = hex_addr(sa["locks"][0].as_str().unwrap());
+        let dl = out
+            .lines()
+            .find(|l| l.starts_with("+++WARNING+++ Deadlock:") && l.contains(&a0))
+            .unwrap_or_else(|| panic!("no spinlock deadlock warning:\n{out}"));
+        for p in sa["pids"].as_array().unwrap() {
+            assert!(dl.contains(&format!("pid {p}")), "{dl}");
+        }
+        assert!(dl.contains("waits for spinlock"), "{dl}");
     }
     // The ext4 inode lock by path, owned by the direct-I/O writer, with its waiters.
     let fsh = &t["fs_hang"];
@@ -959,4 +974,111 @@ fn taskinfo_json_holds_the_truths_tasks() {
         assert_eq!(row["rss_kb"], json[0]["rss"], "pid {pid}: {row} vs {json}");
         assert_eq!(row["vsz_kb"], json[0]["vsz"], "pid {pid}: {row} vs {json}");
     }
+}
+
+/// The device entry `-- device NAME (...)` of the block I/O section for dm map `name`, which
+/// must appear exactly once there; no task is left under an unknown or empty device.
+fn io_device_entry<'a>(out: &'a str, t: &serde_json::Value, name: &str) -> &'a str {
+    let io = section(out, "block I/O");
+    let kname = t["dm"]["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name)
+        .and_then(|d| d["kname"].as_str())
+        .unwrap_or_else(|| panic!("no dm device {name} in the truth"));
+    let needle = format!("-- device {kname} ");
+    assert_eq!(io.matches(&needle).count(), 1, "{kname} listed once:\n{io}");
+    assert!(!io.contains("unknown device"), "{io}");
+    assert!(!io.contains("(0:0)"), "{io}");
+    entry(io, &needle)
+}
+
+#[test]
+fn hanginfo_names_the_f_pos_lock_by_path_with_its_owner_and_waiter() {
+    let t = common::truth("live");
+    let fsh = &t["fs_hang"];
+    let out = run("live.elf", "hanginfo");
+    let path = fsh["shared_file"]["path"].as_str().unwrap();
+    let e = entry(section(&out, "mutexes"), &format!("f_pos_lock of {path}"));
+    let holder = fsh["fpos_holder_pid"].as_i64().unwrap();
+    assert!(e.contains(&format!("Owner: pid={holder} cmd=dd")), "{e}");
+    assert_same_pids(pids_line(e), &fsh["fpos_waiter_pids"], e);
+    // The holder is listed among the owners with the lock it holds.
+    let owners = &out[out
+        .find("====== Threads that own resources others wait on")
+        .expect("owners section")..];
+    assert!(
+        owners.contains(&format!("-- pid={holder} cmd=dd "))
+            && owners.contains(&format!("f_pos_lock of {path}, waited on by pids")),
+        "{owners}"
+    );
+}
+
+#[test]
+fn hanginfo_ties_buffer_and_page_waiters_to_their_device() {
+    let t = common::truth("live");
+    let fsh = &t["fs_hang"];
+    let out = run("live.elf", "hanginfo");
+    let e = io_device_entry(&out, &t, "rkd-fs");
+    assert!(e.contains("mounted on /mnt/rkdfs"), "{e}");
+    assert!(e.contains("SUSPENDED"), "{e}");
+    let pids = pids_line(e);
+    let mut want = vec![
+        fsh["holder_pid"].as_i64().unwrap(),
+        fsh["fpos_holder_pid"].as_i64().unwrap(),
+    ];
+    want.extend(json_pids(&fsh["cold_reader_pids"]));
+    want.extend(json_pids(&fsh["sync_pids"]));
+    want.sort();
+    let mut got = pids.clone();
+    got.sort();
+    assert_eq!(got, want, "{e}");
+    // What each waits for: the buffer of the shared file (its first block, under
+    // ext4_block_write_begin), the page of the cold file.
+    let holder = fsh["fpos_holder_pid"].as_i64().unwrap();
+    let shared = fsh["shared_file"]["path"].as_str().unwrap();
+    assert!(
+        e.contains(&format!(
+            "pid {holder} (dd) waits on a buffer of {shared} (block "
+        )),
+        "{e}"
+    );
+    let cold = fsh["cold_file"]["path"].as_str().unwrap();
+    for p in json_pids(&fsh["cold_reader_pids"]) {
+        assert!(
+            e.contains(&format!("pid {p} (cat) waits on a page of {cold}")),
+            "{e}"
+        );
+    }
+    // The other suspended map keeps its own single entry.
+    let e = io_device_entry(&out, &t, "rkd-stuck");
+    assert_same_pids(pids_line(e), &t["dm"]["stuck_io"], e);
+}
+
+#[test]
+fn vfs_locks_are_named_by_what_holds_them() {
+    let t = common::truth("live");
+    let fsh = &t["fs_hang"];
+    let holder = fsh["fpos_holder_pid"].as_i64().unwrap();
+    let file = fsh["file"].as_str().unwrap();
+    let shared = fsh["shared_file"]["path"].as_str().unwrap();
+    // The holder's stdout (fd 1) is the shared file; the ext4 super block is its inode's.
+    let out = run(
+        "live.elf",
+        &format!(
+            r#"import "linux/fs" as fs; let f = find_task({holder}).files.fdt.fd[1]; let ino = f.f_inode; print(fs::embedded_lock_name("mutex", addr_of(f, "f_pos_lock"))); print(fs::embedded_lock_name("rwsem", addr_of(ino, "i_rwsem"))); print(fs::embedded_lock_name("rwsem", addr_of(ino.i_data, "i_mmap_rwsem"))); print(fs::embedded_lock_name("rwsem", addr_of(ino.i_sb, "s_umount"))); print(fs::embedded_lock_name("mutex", sym_addr("jiffies")) == "")"#
+        ),
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            format!("f_pos_lock of {shared}").as_str(),
+            &format!("i_rwsem of {shared}"),
+            &format!("i_mmap_rwsem of {shared}"),
+            "s_umount of ext4 on /mnt/rkdfs",
+            "true"
+        ],
+        "{out} ({file})"
+    );
 }

@@ -1108,3 +1108,32 @@ fn vfs_locks_are_named_by_what_holds_them() {
         "{out} ({file})"
     );
 }
+
+#[test]
+fn scsi_state_of_each_disk_equals_sysfs_and_dm_disks_have_none() {
+    let t = common::truth("live");
+    let disks = t["disks"].as_array().expect("truth lists the disks");
+    let out = run(
+        "live.elf",
+        r#"import "linux/block" as block; for d in cmd("dev", "-d") { print(`${d.name}=${block::scsi_state(d.gendisk)}`); }"#,
+    );
+    let states: std::collections::HashMap<&str, &str> =
+        out.lines().filter_map(|l| l.split_once('=')).collect();
+    for d in disks {
+        let name = d["name"].as_str().unwrap();
+        // sysfs prints SDEV_RUNNING as "running", SDEV_OFFLINE as "offline", ...
+        let want = format!(
+            "SDEV_{}",
+            d["state"]
+                .as_str()
+                .unwrap()
+                .to_uppercase()
+                .replace('-', "_")
+        );
+        assert_eq!(states.get(name).copied(), Some(want.as_str()), "{out}");
+    }
+    for dm in t["dm"]["devices"].as_array().unwrap() {
+        let k = dm["kname"].as_str().unwrap();
+        assert_eq!(states.get(k).copied(), Some(""), "{out}");
+    }
+}

@@ -50,6 +50,9 @@ pub const TASK_WAKING: u32 = 0x0200;
 pub const TASK_NOLOAD: u32 = 0x0400;
 /// `TASK_NEW`.
 pub const TASK_NEW: u32 = 0x0800;
+/// `TASK_RTLOCK_WAIT` (5.15+): a PREEMPT_RT task sleeping on a spinlock_t/rwlock_t; the kernel
+/// reports it as uninterruptible (`__task_state_index`), and so does `decode`.
+pub const TASK_RTLOCK_WAIT: u32 = 0x1000;
 
 /// A task state as crash prints it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,7 +98,7 @@ impl TaskState {
         if state & (TASK_UNINTERRUPTIBLE | TASK_NOLOAD) == TASK_UNINTERRUPTIBLE | TASK_NOLOAD {
             return TaskState::Idle;
         }
-        if state & TASK_UNINTERRUPTIBLE != 0 {
+        if state & (TASK_UNINTERRUPTIBLE | TASK_RTLOCK_WAIT) != 0 {
             return TaskState::Uninterruptible;
         }
         if state & TASK_INTERRUPTIBLE != 0 {
@@ -659,6 +662,8 @@ mod tests {
         assert_eq!(TaskState::decode(0x102, 0).code(), "UN");
         // TASK_IDLE = UN | NOLOAD.
         assert_eq!(TaskState::decode(0x402, 0).code(), "ID");
+        // TASK_RTLOCK_WAIT (PREEMPT_RT spinlock waiter) counts as UN, as in /proc.
+        assert_eq!(TaskState::decode(TASK_RTLOCK_WAIT, 0).code(), "UN");
         assert_eq!(TaskState::decode(0, EXIT_ZOMBIE).code(), "ZO");
         assert_eq!(TaskState::decode(TASK_DEAD, EXIT_DEAD).code(), "DE");
         assert_eq!(TaskState::decode(4, 0).code(), "ST");

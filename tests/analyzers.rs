@@ -464,7 +464,11 @@ fn crashinfo_banner_gives_file_size_and_ram_and_warns_on_partial_dumps() {
             .find(|l| l.starts_with("+++WARNING+++ partial dump: "));
         assert_eq!(warn.is_some(), partial, "{out}");
         if let Some(w) = warn {
-            let mb = |b: i64| format!("{:.1} MB", b as f64 / 1048576.0);
+            // tenths of a MiB, halves rounded up (84148224 bytes = 80.25 MiB is "80.3 MB")
+            let mb = |b: i64| {
+                let t = (b * 10 + 524_288) / 1_048_576;
+                format!("{}.{} MB", t / 10, t % 10)
+            };
             let kept = field(&out, "stored_bytes");
             assert!(
                 w.contains(&format!(": {} of {} RAM kept", mb(kept), mb(got))),

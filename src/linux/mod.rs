@@ -4,3 +4,5 @@
 //! It sits above `session`/`value`/`arch` and below `commands` and `script`; `Session` never
 //! imports it. Analyzer-only subsystems (SCSI, device-mapper, NFS/RPC) live in
 //! `stdlib/linux/*.rhai` on top of it.
+
+pub mod blk_mq;

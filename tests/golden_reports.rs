@@ -49,6 +49,7 @@ const PER_LINE: &[&str] = &[
     "crashinfo_panic",
     "mod_live",
     "foreach_un_bt_live",
+    "scsishow_storage",
 ];
 
 /// Compares `text` with snapshot `name`, one per kernel line for the names in [`PER_LINE`].
@@ -298,4 +299,14 @@ fn files_of_the_inode_lock_holder() {
 #[test]
 fn kmem_summary_command() {
     assert_golden("kmem_i_live", &live_command("kmem -i"));
+}
+
+/// scsishow's hosts, devices, targets, commands and findings on the storage dump; disk names
+/// (`sdX`, given in probe order, which varies between boots) become `sdX`.
+#[test]
+fn scsishow_report() {
+    let report = common::run_bin("storage.elf", "scsishow -s -d -T -c --check");
+    let disk = Regex::new(r"\bsd[a-z]+\b").expect("regex");
+    let report = disk.replace_all(&report, "sdX");
+    assert_golden("scsishow_storage", &normalize(&report, "storage"));
 }

@@ -80,7 +80,10 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         let dt = s.find_type("struct device").map_err(from_error)?;
         let mut out = Array::new();
         for node in w.items {
-            let Some(p) = node.checked_sub(knode).and_then(|dp| dp.checked_add(devoff)) else {
+            let Some(p) = node
+                .checked_sub(knode)
+                .and_then(|dp| dp.checked_add(devoff))
+            else {
                 continue;
             };
             let dev = match crate::memory::ReadExt::read_u64(s.as_ref(), crate::addr::Kva(p)) {

@@ -3,13 +3,13 @@
 //! sbitmap, and the devices of a `struct class` (the walk `dev -d` starts from).
 //!
 //! ```rhai
-//! let q = find_task(1).fs.root.dentry.d_sb.s_bdev.bd_disk.queue;   // any struct request_queue *
-//! for rq in blk_mq_requests(q) {
+//! let h = container_of(class_devices(sym_addr("shost_class"))[0], "struct Scsi_Host", "shost_dev");
+//! let sdev = list_for_each_entry(addr_of(h, "__devices"), "struct scsi_device", "siblings")[0];
+//! for rq in blk_mq_requests(sdev.request_queue) {
 //!     let cmd = read_struct("struct scsi_cmnd", blk_mq_rq_to_pdu(rq));
-//!     print(`${rq.tag} ${rq.state} ${cmd.cmnd[0]}`);
+//!     print(`${rq.tag} ${rq.state} ${read_u8(addr_of(cmd, "cmnd"))}`);
 //! }
-//! print(sbitmap_set_bits(read_struct("struct scsi_device", sdev).budget_map).len());
-//! for dev in class_devices(read_symbol("shost_class")) { print(dev.kobj.name); }
+//! print(sbitmap_set_bits(sdev.budget_map).len());          // the device's busy budget
 //! ```
 //!
 //! Must not import `repl`.

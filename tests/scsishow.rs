@@ -224,6 +224,12 @@ fn check_flags_the_offline_device_and_the_timeout() {
         "{f:?}"
     );
     assert!(f.iter().any(|x| x["code"] == "io_timeouts"), "{f:?}");
+    // The commands in flight are younger than their 3600 s timeout and were not retried.
+    assert!(
+        !f.iter()
+            .any(|x| x["code"] == "cmd_timed_out" || x["code"] == "cmd_retried"),
+        "{f:?}"
+    );
 }
 
 /// Age expected for a command issued at guest uptime `issued_s`: the truth's clock section

@@ -59,15 +59,19 @@ pub fn sbitmap_set_bits(s: &Session, sb: u64) -> Result<Vec<u64>> {
         if let Some(c) = cleared_off {
             word &= !s.read_u64(field(w, c)?)?;
         }
-        let base = i << shift;
-        let n = depth.saturating_sub(base).min(1 << shift).min(64);
-        for bit in 0..n {
-            if word & (1 << bit) != 0 {
-                bits.push(base + bit);
-            }
-        }
+        bits.extend(word_bits(word, i, shift, depth));
     }
     Ok(bits)
+}
+
+/// The tags of the set bits of word `i` of an sbitmap with `1 << shift` bits per word and
+/// `depth` bits in all (the last word may be partial).
+fn word_bits(word: u64, i: u64, shift: u64, depth: u64) -> impl Iterator<Item = u64> {
+    let base = i << shift;
+    let n = depth.saturating_sub(base).min(1 << shift).min(64);
+    (0..n)
+        .filter(move |b| word & (1 << b) != 0)
+        .map(move |b| base + b)
 }
 
 /// The hardware contexts of a request queue: the `hctx_table` xarray (5.18+), else the
@@ -217,4 +221,25 @@ pub fn rq_to_pdu(s: &Session, rq: u64) -> Result<u64> {
     let size = Value::at(s.find_type("struct request")?, rq).size(s)?;
     rq.checked_add(size)
         .ok_or_else(|| Error::Kernel(format!("request at {rq:#x}: pdu address overflows")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_bits_number_tags_by_word_and_stop_at_depth() {
+        // 64 bits per word, depth 100: word 1 holds tags 64..99 only.
+        assert_eq!(word_bits(0b1010, 0, 6, 100).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(
+            word_bits(u64::MAX, 1, 6, 100).collect::<Vec<_>>(),
+            (64..100).collect::<Vec<_>>()
+        );
+        // 8 bits per word: bits past the word's width are not tags of this word.
+        assert_eq!(
+            word_bits(0x1ff, 2, 3, 64).collect::<Vec<_>>(),
+            (16..24).collect::<Vec<_>>()
+        );
+        assert_eq!(word_bits(1, 5, 6, 100).count(), 0);
+    }
 }

@@ -5,6 +5,7 @@
 //! imports it. Analyzer-only subsystems (SCSI, device-mapper, NFS/RPC) live in
 //! `stdlib/linux/*.rhai` on top of it.
 
+pub mod blk_mq;
 pub mod fs;
 pub mod mm;
 pub mod module;

@@ -368,7 +368,7 @@ fn kmem_i_agrees_with_meminfo() {
 /// `subsys_private` as `class->p`; on 6.4+ (no `class->p`) one whose `class` is the class.
 #[test]
 fn block_class_subsys_is_the_same_both_ways() {
-    use rkdump::commands::dev::{class_subsys, ClassLayout};
+    use rkdump::linux::device::{class_subsys, ClassLayout};
     let s = open("live.elf");
     let (class, _) = s.global("block_class").expect("block_class");
     let k = class_subsys(&s, class, Some(ClassLayout::ClassKset)).expect("class_kset");
@@ -404,7 +404,7 @@ fn dev_d_agrees_with_crash() {
     };
     let s = open("live.elf");
     // Every disk's in-flight count was read (blk-mq: hctx_table, tags, sbitmaps).
-    let (disks, warnings) = rkdump::commands::dev::disks(&s).expect("disks");
+    let (disks, warnings) = rkdump::linux::block::disks(&s).expect("disks");
     assert!(warnings.is_empty(), "{warnings:?}");
     assert!(disks.iter().any(|d| d.mq) && disks.iter().any(|d| !d.mq));
     let text = run(&s, "dev -d");

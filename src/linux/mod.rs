@@ -6,6 +6,8 @@
 //! `stdlib/linux/*.rhai` on top of it.
 
 pub mod blk_mq;
+pub mod block;
+pub mod device;
 pub mod fs;
 pub mod mm;
 pub mod module;

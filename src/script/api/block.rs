@@ -16,8 +16,8 @@
 
 use super::addr::{address_arg, Addr};
 use super::objects::{report_walk, KObj};
-use crate::commands::dev;
 use crate::linux::blk_mq;
+use crate::linux::device;
 use crate::script::error::from_error;
 use crate::script::HostContext;
 use crate::value::{walk, Value};
@@ -61,7 +61,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn("class_devices", move |class: Dynamic| -> R<Array> {
         let s = &c.session;
         let class = address_arg(&class)?;
-        let head = dev::class_devices_head(s, class).map_err(from_error)?;
+        let head = device::class_devices_head(s, class).map_err(from_error)?;
         let knode = s
             .offset_of("struct device_private", "knode_class.n_node")
             .map_err(from_error)?;

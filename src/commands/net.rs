@@ -33,7 +33,13 @@ pub struct NetDevice {
 
 /// The devices on `init_net.dev_base_head`.
 pub fn net_devices(s: &Session) -> Result<(Vec<NetDevice>, Vec<String>)> {
-    let (net, nt) = s.global("init_net")?;
+    let (net, _) = s.global("init_net")?;
+    net_devices_in(s, net)
+}
+
+/// The devices on `dev_base_head` of the `struct net` at `net`.
+pub fn net_devices_in(s: &Session, net: u64) -> Result<(Vec<NetDevice>, Vec<String>)> {
+    let nt = s.find_type("struct net")?;
     let head = net + s.offset_in(nt, "dev_base_head")?;
     let dt = s.find_type("struct net_device")?;
     let link = s.offset_in(dt, "dev_list")?;
@@ -82,7 +88,7 @@ pub fn net_devices(s: &Session) -> Result<(Vec<NetDevice>, Vec<String>)> {
 
 /// The IPv6 addresses of net_device `dev` (`ip6_ptr->addr_list`), as crash lists them after
 /// the IPv4 ones; none when IPv6 is off or unreadable.
-fn ipv6_addresses(s: &Session, dev: u64) -> Vec<Ipv6Addr> {
+pub fn ipv6_addresses(s: &Session, dev: u64) -> Vec<Ipv6Addr> {
     let read = || -> Result<Vec<Ipv6Addr>> {
         let dt = s.find_type("struct net_device")?;
         let idev = Value::at(dt, dev).member_u64(s, "ip6_ptr")?;

@@ -272,7 +272,8 @@ fn xportshow_net_summary_report() {
     // MAC addresses (and the link-local IPv6 addresses made from them) are random per boot.
     let mac = Regex::new(r"\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b").expect("regex");
     let eui = Regex::new(r"\bfe80::[0-9a-f:]+").expect("regex");
-    let report = eui.replace_all(&mac.replace_all(&report, "<mac>"), "fe80::<eui64>");
+    let report = mac.replace_all(&report, "<mac>").into_owned();
+    let report = eui.replace_all(&report, "fe80::<eui64>").into_owned();
     let report = normalize(&report, "net");
     assert_golden("xportshow_net_summary", &sort_each_block(&report));
 }

@@ -79,7 +79,10 @@ fn every_socket_of_the_truth_with_addresses_state_queues_and_owners() {
                     find_inet(&socks, table, row).is_some(),
                     "{}: {table} row {row} not reported; got {:#?}",
                     ns["name"],
-                    socks.iter().filter(|s| s["proto"] == table).collect::<Vec<_>>()
+                    socks
+                        .iter()
+                        .filter(|s| s["proto"] == table)
+                        .collect::<Vec<_>>()
                 );
             }
             let got = socks.iter().filter(|s| s["proto"] == table).count();
@@ -233,7 +236,10 @@ fn staged_problems_are_flagged() {
     // 7002: backlog 1, two connections queued (Recv-Q of a listener is its accept queue)
     let full = row(&|r| r["state"] == "LISTEN" && r["local"]["port"] == 7002);
     assert_eq!(full["rx_queue"], 2, "{full}");
-    assert!(flagged("listen_queue_full", &full["inode"]), "{findings:#?}");
+    assert!(
+        flagged("listen_queue_full", &full["inode"]),
+        "{findings:#?}"
+    );
     // 7003: the receiver never reads
     let stuck = row(&|r| r["state"] == "ESTABLISHED" && r["local"]["port"] == 7003);
     assert!(stuck["rx_queue"].as_i64() > Some(0), "{stuck}");
@@ -255,7 +261,9 @@ fn staged_problems_are_flagged() {
     // and nothing else: idle connections are not flagged
     let idle = row(&|r| r["state"] == "FIN_WAIT2");
     assert!(
-        !findings.iter().any(|f| f["objects"]["inode"] == idle["inode"]),
+        !findings
+            .iter()
+            .any(|f| f["objects"]["inode"] == idle["inode"]),
         "{findings:#?}"
     );
     let text = common::run_bin("net.elf", "xportshow --summary");
@@ -300,7 +308,11 @@ fn interfaces_routes_and_neighbours_equal_ip() {
                 let f = f.as_str().unwrap_or("");
                 // LOWER_UP and M-DOWN are operational state, not dev->flags
                 if !["LOWER_UP", "M-DOWN"].contains(&f) {
-                    assert!(arr(&d["flags"]).iter().any(|x| x == f), "{}: {f}", w["name"]);
+                    assert!(
+                        arr(&d["flags"]).iter().any(|x| x == f),
+                        "{}: {f}",
+                        w["name"]
+                    );
                 }
             }
         }
@@ -340,8 +352,14 @@ fn softnet_counters_follow_softnet_stat() {
     assert_eq!(got.len(), want.len(), "one line per CPU");
     for (g, w) in got.iter().zip(want) {
         // the dump is taken after the truth: counters only grow
-        assert!(g["processed"].as_i64() >= w["processed"].as_i64(), "{g} {w}");
-        assert!(g["time_squeeze"].as_i64() >= w["time_squeeze"].as_i64(), "{g} {w}");
+        assert!(
+            g["processed"].as_i64() >= w["processed"].as_i64(),
+            "{g} {w}"
+        );
+        assert!(
+            g["time_squeeze"].as_i64() >= w["time_squeeze"].as_i64(),
+            "{g} {w}"
+        );
         assert_eq!(g["dropped"], w["dropped"], "{g} {w}");
     }
 }
@@ -350,7 +368,10 @@ fn softnet_counters_follow_softnet_stat() {
 fn text_report_lists_the_sockets_and_help() {
     let text = common::run_bin("net.elf", "xportshow -a -v");
     let ns = truth_namespaces();
-    assert!(text.contains(&format!("net:[{}] (init_net)", ns[0]["inum"])), "{text}");
+    assert!(
+        text.contains(&format!("net:[{}] (init_net)", ns[0]["inum"])),
+        "{text}"
+    );
     assert!(text.contains(&format!("net:[{}]", ns[1]["inum"])), "{text}");
     assert!(text.contains("accept queue 2 of backlog 1"), "{text}");
     assert!(text.contains("TIME_WAIT"), "{text}");

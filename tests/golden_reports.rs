@@ -236,6 +236,46 @@ fn crashinfo_panic_report() {
     assert_golden("crashinfo_panic", &report);
 }
 
+/// The lines of `text` in each block (runs of lines between `======` titles and blank lines)
+/// sorted: socket tables are ordered by port, and ephemeral ports change on every build.
+fn sort_each_block(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    for l in text.lines() {
+        if l.is_empty() || l.starts_with("======") || l.starts_with("Proto") {
+            block.sort_unstable();
+            out.append(&mut block);
+            out.push(l);
+        } else {
+            block.push(l);
+        }
+    }
+    block.sort_unstable();
+    out.append(&mut block);
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn xportshow_net_report() {
+    let report = normalize(&common::run_bin("net.elf", "xportshow -a"), "net");
+    assert_golden("xportshow_net", &sort_each_block(&report));
+}
+
+#[test]
+fn xportshow_net_summary_report() {
+    let mut report = String::new();
+    // (neighbour states age with time: `--arp` is asserted against the truth only)
+    for cmd in ["xportshow --summary", "xportshow -i -r"] {
+        report += &common::run_bin("net.elf", cmd);
+    }
+    // MAC addresses (and the link-local IPv6 addresses made from them) are random per boot.
+    let mac = Regex::new(r"\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b").expect("regex");
+    let eui = Regex::new(r"\bfe80::[0-9a-f:]+").expect("regex");
+    let report = mac.replace_all(&report, "<mac>").into_owned();
+    let report = eui.replace_all(&report, "fe80::<eui64>").into_owned();
+    assert_golden("xportshow_net_summary", &normalize(&report, "net"));
+}
+
 /// `COMMAND` on the `live` dump, normalized.
 fn live_command(command: &str) -> String {
     normalize(&common::run_bin("live.elf", command), "live")

@@ -20,7 +20,13 @@ pub struct NetDevice {
 
 /// The devices on `init_net.dev_base_head`.
 pub fn net_devices(s: &Session) -> Result<(Vec<NetDevice>, Vec<String>)> {
-    let (net, nt) = s.global("init_net")?;
+    let (net, _) = s.global("init_net")?;
+    net_devices_in(s, net)
+}
+
+/// The devices on `dev_base_head` of the `struct net` at `net`.
+pub fn net_devices_in(s: &Session, net: u64) -> Result<(Vec<NetDevice>, Vec<String>)> {
+    let nt = s.find_type("struct net")?;
     let head = net + s.offset_in(nt, "dev_base_head")?;
     let dt = s.find_type("struct net_device")?;
     let link = s.offset_in(dt, "dev_list")?;

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod files;
 pub mod kernel;
 pub mod memory;
+pub mod net;
 pub mod objects;
 pub mod report;
 pub mod symbols;
@@ -33,6 +34,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<HostContext>) {
     files::register(engine, ctx);
     vfs::register(engine, ctx);
     block::register(engine, ctx);
+    net::register(engine, ctx);
 }
 
 /// Registers `f` under each of `names` (snake_case name first, then PyKdump aliases).

@@ -77,7 +77,10 @@ fn nfsshow_mount_and_options_equal_proc_mounts() {
     assert_eq!(m["rsize"].to_string(), o["rsize"].as_str().expect("rsize"));
     assert_eq!(m["wsize"].to_string(), o["wsize"].as_str().expect("wsize"));
     assert_eq!(m["timeo"].to_string(), o["timeo"].as_str().expect("timeo"));
-    assert_eq!(m["retrans"].to_string(), o["retrans"].as_str().expect("retrans"));
+    assert_eq!(
+        m["retrans"].to_string(),
+        o["retrans"].as_str().expect("retrans")
+    );
     assert_eq!(m["proto"], o["proto"]);
     assert_eq!(m["addr"], o["addr"]);
     assert_eq!(m["clientaddr"], o["clientaddr"]);
@@ -102,7 +105,9 @@ fn nfsshow_ties_each_stuck_task_to_its_mount_and_rpc() {
         let s = staged(&t, role);
         assert_eq!(s["state"], "D", "{role} was not in D state: {s}");
         let w = waiter(&j, s["pid"].as_i64().expect("pid"));
-        let want = s["proc"].as_str().unwrap_or_else(|| panic!("no RPC in the stack of {s}"));
+        let want = s["proc"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no RPC in the stack of {s}"));
         let got = procs(&w);
         assert!(
             got.iter().any(|p| p.starts_with(want)),
@@ -157,17 +162,26 @@ fn nfsshow_outstanding_rpc_tasks_match_debugfs() {
     let want = t["rpc_tasks"].as_array().expect("truth rpc_tasks");
     assert_eq!(got.len(), want.len(), "dump {got:?}\ntruth {want:?}");
     // Tasks that cannot time out (not RPC_TASK_SOFT) are the same tasks in the dump.
-    for w in want.iter().filter(|w| w["flags"].as_u64().unwrap_or(0) & 0x200 == 0) {
+    for w in want
+        .iter()
+        .filter(|w| w["flags"].as_u64().unwrap_or(0) & 0x200 == 0)
+    {
         let g = got
             .iter()
             .find(|g| g["tk_pid"] == w["tk_pid"])
             .unwrap_or_else(|| panic!("RPC task {w} is not in the dump's list {got:?}"));
         assert_eq!(g["proc"], w["proc"]);
-        assert_eq!(format!("nfsv{}", g["vers"]), w["program"].as_str().expect("program"));
+        assert_eq!(
+            format!("nfsv{}", g["vers"]),
+            w["program"].as_str().expect("program")
+        );
     }
     // The text report lists each of them.
     let text = common::run_bin(DUMP, "nfsshow --rpctasks");
-    assert!(text.contains(&format!("====== RPC tasks ({}) ======", want.len())), "{text}");
+    assert!(
+        text.contains(&format!("====== RPC tasks ({}) ======", want.len())),
+        "{text}"
+    );
 }
 
 #[test]
@@ -175,25 +189,46 @@ fn nfsshow_server_view_matches_nfsd() {
     let t = truth();
     let j = json("nfsshow --server --json");
     let s = &j["server"];
-    assert_eq!(s["threads"].to_string(), t["nfsd"]["threads"].as_str().expect("threads"));
+    assert_eq!(
+        s["threads"].to_string(),
+        t["nfsd"]["threads"].as_str().expect("threads")
+    );
     assert_eq!(s["running"], Value::Bool(t["nfsd"]["threads"] != "0"));
     let mut got: Vec<String> = s["exports"]
         .as_array()
         .expect("exports")
         .iter()
-        .map(|e| format!("{} {}", e["path"].as_str().unwrap_or(""), e["client"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["path"].as_str().unwrap_or(""),
+                e["client"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     let mut want: Vec<String> = t["exports"]
         .as_array()
         .expect("exports")
         .iter()
-        .map(|e| format!("{} {}", e["path"].as_str().unwrap_or(""), e["client"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["path"].as_str().unwrap_or(""),
+                e["client"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     got.sort();
     want.sort();
     assert_eq!(got, want);
     let text = common::run_bin(DUMP, "nfsshow --server");
-    assert!(text.contains(&format!("threads={}", t["nfsd"]["threads"].as_str().expect("threads"))), "{text}");
+    assert!(
+        text.contains(&format!(
+            "threads={}",
+            t["nfsd"]["threads"].as_str().expect("threads")
+        )),
+        "{text}"
+    );
 }
 
 #[test]
@@ -207,7 +242,11 @@ fn nfsshow_help_and_bad_option() {
         .args(["-c", "nfsshow --bogus"])
         .output()
         .expect("runs rkdump");
-    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(all.contains("unknown option --bogus"), "{all}");
 }
 
@@ -227,7 +266,12 @@ fn hanginfo_names_mount_file_and_rpc_of_nfs_waiters() {
         let f = nfs
             .iter()
             .find(|f| f["objects"]["pid"] == s["pid"])
-            .unwrap_or_else(|| panic!("{role} {} is not in hanginfo's NFS section: {nfs:?}", s["pid"]));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{role} {} is not in hanginfo's NFS section: {nfs:?}",
+                    s["pid"]
+                )
+            });
         let o = &f["objects"];
         let want = s["proc"].as_str().expect("proc");
         assert!(
@@ -246,7 +290,9 @@ fn hanginfo_names_mount_file_and_rpc_of_nfs_waiters() {
     for f in j["findings"].as_array().expect("findings") {
         if f["code"] == "waits_completion" {
             assert!(
-                !f["objects"]["waiters"].as_array().is_some_and(|w| w.contains(&dd)),
+                !f["objects"]["waiters"]
+                    .as_array()
+                    .is_some_and(|w| w.contains(&dd)),
                 "dd is under completions: {f}"
             );
         }
@@ -258,7 +304,12 @@ fn hanginfo_names_mount_file_and_rpc_of_nfs_waiters() {
         .as_array()
         .expect("findings")
         .iter()
-        .find(|f| f["code"] == "waits_rwsem" && f["objects"]["waiters"].as_array().is_some_and(|w| w.contains(&c["pid"])))
+        .find(|f| {
+            f["code"] == "waits_rwsem"
+                && f["objects"]["waiters"]
+                    .as_array()
+                    .is_some_and(|w| w.contains(&c["pid"]))
+        })
         .unwrap_or_else(|| panic!("create {} is not under rw-semaphores", c["pid"]));
     assert_eq!(rw["objects"]["owner_pid"], open["pid"]);
     let path = c["path"].as_str().expect("path");
@@ -268,8 +319,16 @@ fn hanginfo_names_mount_file_and_rpc_of_nfs_waiters() {
     );
     // The text report: the section, the mount and the files.
     let text = common::run_bin(DUMP, "hanginfo");
-    let sec = &text[text.find("====== Waiting in NFS/RPC ======").expect("NFS section")..];
-    assert!(sec.contains(&format!("-- NFS mount {} on {mnt}", t["mounts"][0]["device"].as_str().expect("device"))), "{sec}");
+    let sec = &text[text
+        .find("====== Waiting in NFS/RPC ======")
+        .expect("NFS section")..];
+    assert!(
+        sec.contains(&format!(
+            "-- NFS mount {} on {mnt}",
+            t["mounts"][0]["device"].as_str().expect("device")
+        )),
+        "{sec}"
+    );
     for role in ["open", "dd"] {
         let p = staged(&t, role)["path"].as_str().expect("path").to_string();
         assert!(sec.contains(&format!("file {p}")), "{p} not in {sec}");

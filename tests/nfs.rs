@@ -194,8 +194,14 @@ fn nfsshow_server_view_matches_nfsd() {
         t["nfsd"]["threads"].as_str().expect("threads")
     );
     assert_eq!(s["running"], Value::Bool(t["nfsd"]["threads"] != "0"));
-    assert_eq!(s["lease"].to_string(), t["nfsd"]["nfsv4leasetime"].as_str().expect("lease"));
-    assert_eq!(s["grace"].to_string(), t["nfsd"]["nfsv4gracetime"].as_str().expect("grace"));
+    assert_eq!(
+        s["lease"].to_string(),
+        t["nfsd"]["nfsv4leasetime"].as_str().expect("lease")
+    );
+    assert_eq!(
+        s["grace"].to_string(),
+        t["nfsd"]["nfsv4gracetime"].as_str().expect("grace")
+    );
     let mut got: Vec<String> = s["exports"]
         .as_array()
         .expect("exports")

@@ -54,10 +54,10 @@ for clnt in list_for_each_entry("struct rpc_clnt", sn.all_clients.address_of_(),
         owners.setdefault(owner, []).append(proc)
         print(f"  rpc_task {t.tk_pid.value_()} clnt {clnt.cl_clid.value_()} {prog_name}v{clnt.cl_vers.value_()} "
               f"{proc} status={t.tk_status.value_()} age={age}ms owner={owner}")
-print(f"{mounts} NFS mounts, {ntasks} RPC tasks")
 for task in for_each_task(prog):
     if task_state_to_char(task) != "D":
         continue
     tgid = task.tgid.value_()
     if tgid in owners:
         print(f"  pid {task.pid.value_()} {task.comm.string_().decode()} waits on RPC {', '.join(owners[tgid])}")
+print(f"{mounts} NFS mounts, {ntasks} RPC tasks")

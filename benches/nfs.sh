@@ -11,10 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source benches/setup.sh
 core=$fix/${1:-nfs.elf}
-"$rk" -q "$vmlinux" "$core" -c "nfsshow --rpctasks" | grep -q "RPC tasks" \
+"$rk" -q "$vmlinux" "$core" -c "nfsshow --rpctasks" | grep -c "RPC tasks" >/dev/null \
   || { echo "rkdump nfsshow failed" >&2; exit 1; }
 "$venv/bin/drgn" -q -c "$core" -s "$vmlinux" benches/drgn_nfs.py \
-  | grep -q "RPC tasks" || { echo "drgn_nfs.py failed" >&2; exit 1; }
+  | grep -c "RPC tasks" >/dev/null || { echo "drgn_nfs.py failed" >&2; exit 1; }
 
 cmds=(
   -n "rkdump nfsshow --rpctasks" "$rk -q $vmlinux $core -c 'nfsshow --rpctasks'"

@@ -4,7 +4,7 @@
 
 mod common;
 
-use rkdump::tasks;
+use rkdump::linux::sched;
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -147,7 +147,7 @@ fn modules_and_module_types_agree_with_drgn() {
 #[test]
 fn bt_names_module_frames() {
     let s = open("live.elf");
-    let list = tasks::task_list(&s).expect("tasks");
+    let list = sched::task_list(&s).expect("tasks");
     let eh: Vec<_> = list
         .tasks
         .iter()
@@ -161,7 +161,7 @@ fn bt_names_module_frames() {
             .find(|l| l.contains("scsi_error_handler"))
             .unwrap_or_else(|| panic!("no scsi_error_handler frame:\n{text}"));
         assert!(line.ends_with("[scsi_mod]"), "{line}");
-        let trace = tasks::stack_trace(&s, &list, t).expect("trace");
+        let trace = rkdump::linux::stacktrace::stack_trace(&s, &list, t).expect("trace");
         let f = trace
             .frames
             .iter()
@@ -342,7 +342,7 @@ fn kmem_i_agrees_with_meminfo() {
     let s = open("live.elf");
     let m = rkdump::commands::kmem::meminfo(&s);
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
-    assert_eq!(Some(m.total), tasks::totalram_pages(&s));
+    assert_eq!(Some(m.total), rkdump::linux::mm::totalram_pages(&s));
     assert_eq!(m.total * 4, kb("MemTotal"));
     assert_eq!(m.commit_limit * 4, kb("CommitLimit"));
     let tol = m.total * 15 / 1000;

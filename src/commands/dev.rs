@@ -4,6 +4,7 @@
 use super::{Command, Data, Opts};
 use crate::addr::Kva;
 use crate::error::{Error, Result};
+use crate::linux::blk_mq;
 use crate::memory::{MemoryReader, ReadExt};
 use crate::session::Session;
 use crate::value::{walk, Value};
@@ -105,7 +106,7 @@ pub fn find_class_subsys(
 }
 
 /// `&subsys_private->klist_devices.k_list` of the class at `class`, on the kernel's layout.
-fn class_devices_head(s: &Session, class: u64) -> Result<u64> {
+pub fn class_devices_head(s: &Session, class: u64) -> Result<u64> {
     let klist = s.offset_of("struct subsys_private", "klist_devices.k_list")?;
     Ok(class_subsys(s, class, ClassLayout::of(s))? + klist)
 }
@@ -186,7 +187,7 @@ pub fn disks(s: &Session) -> Result<(Vec<DiskInfo>, Vec<String>)> {
             let queue = disk.member_u64(s, "queue")?;
             let mq = disk.member_u64(s, "queue.mq_ops").unwrap_or(0) != 0;
             let counted = if mq {
-                mq_in_flight(s, &disk)
+                blk_mq::in_flight_rw(s, queue)
             } else {
                 part_in_flight(s, &bd)
             };
@@ -226,137 +227,6 @@ fn part_in_flight(s: &Session, bd: &Value) -> Result<(u64, u64)> {
         w += i64::from(s.read_u32(crate::memory::field(a, 4)?)? as i32);
     }
     Ok((r.max(0) as u64, w.max(0) as u64))
-}
-
-/// `BLK_MQ_F_TAG_HCTX_SHARED` (5.10+): the hardware queues share `tag_set->shared_tags`.
-const BLK_MQ_F_TAG_HCTX_SHARED: u64 = 1 << 3;
-/// `REQ_OP_MASK` of `cmd_flags` (`REQ_OP_BITS` = 8).
-const REQ_OP_MASK: u64 = 0xff;
-/// `MQ_RQ_IN_FLIGHT` of `enum mq_rq_state`.
-const MQ_RQ_IN_FLIGHT: u64 = 1;
-
-/// The set bits of the `struct sbitmap` at `sb` (`word & ~cleared` of each word, as
-/// sbitmap_for_each_set() sees them).
-fn sbitmap_set_bits(s: &Session, sb: u64) -> Result<Vec<u64>> {
-    let v = Value::at(s.find_type("struct sbitmap")?, sb);
-    let depth = v.member_u64(s, "depth")?;
-    let shift = v.member_u64(s, "shift")?.min(63);
-    let map_nr = v.member_u64(s, "map_nr")?.min(1 << 16);
-    let map = v.member_u64(s, "map")?;
-    let wt = s.find_type("struct sbitmap_word")?;
-    let wsize = Value::at(wt, map).size(s)?;
-    let word_off = s.offset_in(wt, "word")?;
-    // `cleared` (4.20+) holds bits freed but not yet folded back into `word`.
-    let cleared_off = s.offset_in(wt, "cleared").ok();
-    let mut bits = Vec::new();
-    for i in 0..map_nr {
-        let w = map + i * wsize;
-        let mut word = s.read_u64(crate::memory::field(w, word_off)?)?;
-        if let Some(c) = cleared_off {
-            word &= !s.read_u64(crate::memory::field(w, c)?)?;
-        }
-        let base = i << shift;
-        let n = depth.saturating_sub(base).min(1 << shift).min(64);
-        for bit in 0..n {
-            if word & (1 << bit) != 0 {
-                bits.push(base + bit);
-            }
-        }
-    }
-    Ok(bits)
-}
-
-/// The hardware contexts of a request queue: the `hctx_table` xarray (5.18+), else the
-/// `queue_hw_ctx` array of `nr_hw_queues`.
-fn hw_ctxs(s: &Session, q: &Value) -> Result<Vec<u64>> {
-    if let Ok(xa) = q.member(s, "hctx_table") {
-        let a = xa
-            .address()
-            .ok_or_else(|| Error::Kernel("hctx_table has no address".into()))?;
-        return Ok(walk::xarray(s, a, 4096)?
-            .items
-            .into_iter()
-            .map(|(_, h)| h)
-            .collect());
-    }
-    let n = q.member_u64(s, "nr_hw_queues")?.min(4096);
-    let arr = q.member_u64(s, "queue_hw_ctx")?;
-    (0..n).map(|i| Ok(s.read_u64(Kva(arr + 8 * i))?)).collect()
-}
-
-/// A `struct sbitmap_queue` member of `struct blk_mq_tags`: embedded since 5.16, a pointer
-/// before.
-fn tags_sbitmap(s: &Session, tags: &Value, member: &str) -> Result<u64> {
-    let m = tags.member(s, member)?;
-    let sbq = match *m.resolved_type(s)? {
-        crate::debuginfo::Type::Pointer { .. } => m.to_u64(s)?,
-        _ => m
-            .address()
-            .ok_or_else(|| Error::Kernel(format!("blk_mq_tags.{member} has no address")))?,
-    };
-    Ok(sbq + s.offset_of("struct sbitmap_queue", "sb")?)
-}
-
-/// blk-mq in flight, the way blk_mq_queue_tag_busy_iter() and crash count it: for each tag
-/// set of the queue (the shared tags with `BLK_MQ_F_TAG_HCTX_SHARED`, else each hardware
-/// context's), each busy tag (reserved ones first) whose request belongs to this queue and
-/// is started (`MQ_RQ_IN_FLIGHT`), split by op_is_write().
-fn mq_in_flight(s: &Session, disk: &Value) -> Result<(u64, u64)> {
-    let qaddr = disk.member_u64(s, "queue")?;
-    let q = Value::at(s.find_type("struct request_queue")?, qaddr);
-    let set = q.member(s, "tag_set")?;
-    let shared = set.member_u64(s, "flags").unwrap_or(0) & BLK_MQ_F_TAG_HCTX_SHARED != 0;
-    let mut tag_sets = match set.member_u64(s, "shared_tags") {
-        Ok(t) if shared && t != 0 => vec![t],
-        _ => {
-            let ht = s.find_type("struct blk_mq_hw_ctx")?;
-            hw_ctxs(s, &q)?
-                .into_iter()
-                .filter(|&h| h != 0)
-                .map(|h| Ok(Value::at(ht, h).member_u64(s, "tags")?))
-                .collect::<Result<Vec<_>>>()?
-        }
-    };
-    tag_sets.retain(|&t| t != 0);
-    tag_sets.dedup();
-    let tt = s.find_type("struct blk_mq_tags")?;
-    let rt = s.find_type("struct request")?;
-    let (mut r, mut w) = (0, 0);
-    for t in tag_sets {
-        let tags = Value::at(tt, t);
-        let reserved = tags.member_u64(s, "nr_reserved_tags")?;
-        let rqs = tags.member_u64(s, "rqs")?;
-        let mut busy = Vec::new();
-        if reserved > 0 {
-            busy.extend(sbitmap_set_bits(
-                s,
-                tags_sbitmap(s, &tags, "breserved_tags")?,
-            )?);
-        }
-        busy.extend(
-            sbitmap_set_bits(s, tags_sbitmap(s, &tags, "bitmap_tags")?)?
-                .into_iter()
-                .map(|b| b + reserved),
-        );
-        for tag in busy {
-            let rq = s.read_u64(Kva(rqs + 8 * tag)).unwrap_or(0);
-            if rq == 0 {
-                continue;
-            }
-            let v = Value::at(rt, rq);
-            if v.member_u64(s, "q").unwrap_or(0) != qaddr
-                || v.member_u64(s, "state").unwrap_or(0) != MQ_RQ_IN_FLIGHT
-            {
-                continue;
-            }
-            if v.member_u64(s, "cmd_flags").unwrap_or(0) & REQ_OP_MASK & 1 != 0 {
-                w += 1;
-            } else {
-                r += 1;
-            }
-        }
-    }
-    Ok((r, w))
 }
 
 impl Command for Dev {

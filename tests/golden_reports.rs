@@ -49,6 +49,8 @@ const PER_LINE: &[&str] = &[
     "crashinfo_panic",
     "mod_live",
     "foreach_un_bt_live",
+    "nfsshow_nfs",
+    "hanginfo_nfs",
 ];
 
 /// Compares `text` with snapshot `name`, one per kernel line for the names in [`PER_LINE`].
@@ -157,6 +159,28 @@ fn hanginfo_report() {
 fn hanginfo_verbose_sorted_report() {
     let report = common::run_bin("live.elf", "hanginfo -v --sortbypid");
     assert_golden("hanginfo_live_verbose", &normalize(&report, "live"));
+}
+
+#[test]
+fn nfsshow_report() {
+    let report = common::run_bin("nfs.elf", "nfsshow --client --server --rpctasks");
+    // The transport's state bits and queue lengths change while the client retries to connect.
+    let report: String = report
+        .lines()
+        .filter(|l| !l.starts_with("   transport ") && !l.starts_with("   queues: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // An RPC task's status is its current retry's (0 or -EAGAIN while it reconnects).
+    assert_golden(
+        "nfsshow_nfs",
+        &normalize(&report, "nfs").replace(" -N ", " N "),
+    );
+}
+
+#[test]
+fn hanginfo_nfs_report() {
+    let report = common::run_bin("nfs.elf", "hanginfo --sortbypid");
+    assert_golden("hanginfo_nfs", &normalize(&report, "nfs"));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 #
 # usage: benches/before_after.sh OLD_BINARY [DUMP_NAME]     (default dump: live.elf)
 #        RKDUMP_BIN=NEW_BINARY benches/before_after.sh ...   (default: a release build of HEAD)
+#        RUNS=N: timed runs per build and command (default 10)
 # needs: the fixtures (tests/fixtures/make-fixtures.sh), hyperfine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ for c in "${commands[@]}"; do
     echo "| $c | output differs between the builds | | |"
     continue
   fi
-  hyperfine -N -w 2 -r 10 --export-json "$tmp/h.json" \
+  hyperfine -N -w 3 -r ${RUNS:-10} --export-json "$tmp/h.json" \
     -n old "$tmp/rkdump-old -q $vmlinux $core -c '$c'" \
     -n new "$rk -q $vmlinux $core -c '$c'" >/dev/null 2>&1
   python3 - "$tmp/h.json" "$c" <<'PY'

@@ -521,25 +521,12 @@ pub(crate) fn open_debug(name: &str, path: &Path) -> Result<Arc<ModuleDebug>> {
 
 /// Reads the `modules` list. A bad entry ends the walk with a warning; what was read is kept.
 pub fn read_modules(s: &Session) -> Result<ModuleTable> {
-    let head = s
-        .symbol_addr("modules")
-        .ok_or_else(|| Error::Kernel("no 'modules' symbol in the vmlinux".into()))?;
-    let ty = s.find_type("struct module")?;
-    let list_off = s.offset_in(ty, "list")?;
-    let w = walk::list(
-        s,
-        walk::ListStart::Head(head),
-        &walk::ListOpts {
-            bound: MAX_MODULES,
-            ..Default::default()
-        },
-    );
+    let (ty, addrs, warnings) = module_addresses(s)?;
     let mut table = ModuleTable::default();
-    for e in &w.warnings {
+    for e in &warnings {
         table.warnings.push(format!("modules list: {e}"));
     }
-    for node in w.items {
-        let addr = node.wrapping_sub(list_off);
+    for addr in addrs {
         match read_module(s, ty, addr) {
             Ok(m) => {
                 if let Some(id) = module_build_id(s, &m) {
@@ -555,6 +542,30 @@ pub fn read_modules(s: &Session) -> Result<ModuleTable> {
     Ok(table)
 }
 
+/// The `struct module` type and the address of each module on the `modules` list (most
+/// recently loaded first), with the walk's warnings.
+pub fn module_addresses(s: &Session) -> Result<(TypeId, Vec<u64>, Vec<String>)> {
+    let head = s
+        .symbol_addr("modules")
+        .ok_or_else(|| Error::Kernel("no 'modules' symbol in the vmlinux".into()))?;
+    let ty = s.find_type("struct module")?;
+    let list_off = s.offset_in(ty, "list")?;
+    let w = walk::list(
+        s,
+        walk::ListStart::Head(head),
+        &walk::ListOpts {
+            bound: MAX_MODULES,
+            ..Default::default()
+        },
+    );
+    let addrs = w
+        .items
+        .into_iter()
+        .map(|node| node.wrapping_sub(list_off))
+        .collect();
+    Ok((ty, addrs, w.warnings))
+}
+
 /// A module's build-id from its in-memory `.note.gnu.build-id` section (placed by the
 /// loader like any allocated section, its address in `mod->sect_attrs`).
 fn module_build_id(s: &Session, m: &ModuleInfo) -> Option<String> {
@@ -568,28 +579,37 @@ fn module_build_id(s: &Session, m: &ModuleInfo) -> Option<String> {
     objfile::note_build_id(&notes)
 }
 
-/// Reads one `struct module`.
-pub fn read_module(s: &Session, ty: TypeId, addr: u64) -> Result<ModuleInfo> {
-    let v = Value::at(ty, addr);
-    let mut name_buf = [0u8; MODULE_NAME_LEN];
-    s.read_virt(Kva(addr + s.offset_in(ty, "name")?), &mut name_buf)?;
-    let end = name_buf
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(MODULE_NAME_LEN);
-    let name = String::from_utf8_lossy(&name_buf[..end]).into_owned();
+/// Where a module's core lies in memory.
+struct CoreLayout {
+    /// Base of the core text.
+    base: u64,
+    /// Core size as `/proc/modules` prints it.
+    size: u64,
+    /// The text part of the core.
+    text_size: u64,
+    /// Address ranges the core occupies.
+    ranges: Vec<(u64, u64)>,
+}
+
+/// The core layout of the `struct module` `v`.
+fn core_layout(s: &Session, v: &Value) -> Result<CoreLayout> {
     // Since 6.4 (ac3b43283923 "module: replace module_layout with module_memory") the module's
     // memory is `mod->mem[MOD_MEM_NUM_TYPES]`, one region per kind (text, data, rodata,
     // ro_after_init, then the init kinds); `/proc/modules` prints mem[MOD_TEXT].base and the
     // sum of the core kinds' sizes. Before, one `core_layout { base, size, text_size }` held
     // the whole core, and /proc/modules printed core_layout.base and
     // init_layout.size + core_layout.size.
-    let (base, size, text_size, ranges) = if v.has_member(s, "core_layout") {
+    if v.has_member(s, "core_layout") {
         let base = v.member_u64(s, "core_layout.base")?;
         let size = v.member_u64(s, "core_layout.size")?;
         let init = v.member_u64(s, "init_layout.size").unwrap_or(0);
         let text = v.member_u64(s, "core_layout.text_size").unwrap_or(size);
-        (base, size + init, text, vec![(base, size)])
+        Ok(CoreLayout {
+            base,
+            size: size.saturating_add(init),
+            text_size: text,
+            ranges: vec![(base, size)],
+        })
     } else {
         let mem = v.member(s, "mem")?;
         let mut ranges = Vec::new();
@@ -599,19 +619,40 @@ pub fn read_module(s: &Session, ty: TypeId, addr: u64) -> Result<ModuleInfo> {
             let r = mem.index(s, i)?;
             let b = r.member_u64(s, "base")?;
             let z = r.member_u64(s, "size")?;
-            total += z;
+            total = z.saturating_add(total);
             if b != 0 && z != 0 {
                 ranges.push((b, z));
             }
         }
         let text = mem.index(s, 0)?;
-        (
-            text.member_u64(s, "base")?,
-            total,
-            text.member_u64(s, "size")?,
+        Ok(CoreLayout {
+            base: text.member_u64(s, "base")?,
+            size: total,
+            text_size: text.member_u64(s, "size")?,
             ranges,
-        )
-    };
+        })
+    }
+}
+
+/// Reads one `struct module`.
+pub fn read_module(s: &Session, ty: TypeId, addr: u64) -> Result<ModuleInfo> {
+    let v = Value::at(ty, addr);
+    let mut name_buf = [0u8; MODULE_NAME_LEN];
+    s.read_virt(
+        crate::memory::field(addr, s.offset_in(ty, "name")?)?,
+        &mut name_buf,
+    )?;
+    let end = name_buf
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(MODULE_NAME_LEN);
+    let name = String::from_utf8_lossy(&name_buf[..end]).into_owned();
+    let CoreLayout {
+        base,
+        size,
+        text_size,
+        ranges,
+    } = core_layout(s, &v)?;
     let state = v.member(s, "state")?.to_i64(s)?;
     let refcount = v
         .member(s, "refcnt.counter")
@@ -647,16 +688,17 @@ pub struct ModuleOrc {
     pub table: OrcTable,
 }
 
-/// Reads the ORC table of module `m` (`mod->arch.num_orcs`, `orc_unwind_ip`, `orc_unwind`)
-/// for its text `[base, base + text_size)`.
-pub fn module_orc(s: &Session, m: &ModuleInfo, layout: OrcLayout) -> Option<ModuleOrc> {
-    let ty = s.find_type("struct module").ok()?;
-    let v = Value::at(ty, m.addr);
+/// Reads the ORC table of the module at `addr` (`mod->arch.num_orcs`, `orc_unwind_ip`,
+/// `orc_unwind`) for its text `[base, base + text_size)`: only these members and the core
+/// layout are read (not the kallsyms), so a backtrace does not pay for the whole module table.
+pub fn module_orc(s: &Session, ty: TypeId, addr: u64, layout: OrcLayout) -> Option<ModuleOrc> {
+    let v = Value::at(ty, addr);
     let n = v.member_u64(s, "arch.num_orcs").ok()? as usize;
     // A module has a few thousand entries; more than 4 Mi is a corrupt count.
     if n == 0 || n > 1 << 22 {
         return None;
     }
+    let core = core_layout(s, &v).ok()?;
     let ip_at = v.member_u64(s, "arch.orc_unwind_ip").ok()?;
     let orc_at = v.member_u64(s, "arch.orc_unwind").ok()?;
     let ip_bytes = s.read_vec(Kva(ip_at), n.checked_mul(4)?).ok()?;
@@ -665,8 +707,8 @@ pub fn module_orc(s: &Session, m: &ModuleInfo, layout: OrcLayout) -> Option<Modu
         .ok()?;
     let table = OrcTable::parse(ip_at, &ip_bytes, &orc_bytes, layout).ok()?;
     Some(ModuleOrc {
-        name: m.name.clone(),
-        text: (m.base, m.base.checked_add(m.text_size)?),
+        name: v.member(s, "name").ok()?.string(s).unwrap_or_default(),
+        text: (core.base, core.base.checked_add(core.text_size)?),
         table,
     })
 }

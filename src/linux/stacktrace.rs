@@ -59,15 +59,14 @@ impl OrcSource for KernelOrcRef {
 /// The ORC tables of every loaded module (a module whose tables cannot be read is left out:
 /// its frames fall back to frame pointers).
 pub fn module_orcs(s: &Session) -> Vec<ModuleOrc> {
-    let Ok(table) = s.modules() else {
+    let Ok((ty, addrs, _)) = super::module::module_addresses(s) else {
         return Vec::new();
     };
     let (major, minor) = kernel_version(s).unwrap_or((6, 1));
     let layout = OrcLayout::for_version(major, minor);
-    table
-        .modules
-        .iter()
-        .filter_map(|m| module_orc(s, m, layout))
+    addrs
+        .into_iter()
+        .filter_map(|m| module_orc(s, ty, m, layout))
         .collect()
 }
 

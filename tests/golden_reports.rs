@@ -49,6 +49,9 @@ const PER_LINE: &[&str] = &[
     "crashinfo_panic",
     "mod_live",
     "foreach_un_bt_live",
+    "dmshow_storage",
+    "dmshow_storage_check",
+    "dmshow_storage_ll",
 ];
 
 /// Compares `text` with snapshot `name`, one per kernel line for the names in [`PER_LINE`].
@@ -157,6 +160,24 @@ fn hanginfo_report() {
 fn hanginfo_verbose_sorted_report() {
     let report = common::run_bin("live.elf", "hanginfo -v --sortbypid");
     assert_golden("hanginfo_live_verbose", &normalize(&report, "live"));
+}
+
+#[test]
+fn dmshow_report() {
+    let report = common::run_bin("storage.elf", "dmshow");
+    assert_golden("dmshow_storage", &normalize(&report, "storage"));
+}
+
+#[test]
+fn dmshow_check_report() {
+    let report = common::run_bin("storage.elf", "dmshow --check");
+    assert_golden("dmshow_storage_check", &normalize(&report, "storage"));
+}
+
+#[test]
+fn dmshow_multipath_report() {
+    let report = common::run_bin("storage.elf", "dmshow -ll");
+    assert_golden("dmshow_storage_ll", &normalize(&report, "storage"));
 }
 
 #[test]

@@ -12,6 +12,12 @@ fn run(dump: &str, cmd: &str) -> String {
     common::run_bin(dump, cmd)
 }
 
+/// The JSON a `--json` run prints.
+fn json(dump: &str, cmd: &str) -> Value {
+    let out = run(dump, cmd);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{cmd}: not JSON ({e}):\n{out}"))
+}
+
 /// The raw lines of section `name` of a scenario's console truth (`NAME.truth.txt`), trailing
 /// blanks kept: `dmsetup table` ends some lines with a space.
 fn raw_section(scenario: &str, name: &str) -> Vec<String> {
@@ -78,7 +84,10 @@ fn sorted_pids(v: &Value) -> Vec<i64> {
 #[test]
 fn table_equals_dmsetup_table_storage() {
     let want = raw_section("storage", "dm_table");
-    assert!(want.len() >= 18, "the storage guest made its maps: {want:?}");
+    assert!(
+        want.len() >= 18,
+        "the storage guest made its maps: {want:?}"
+    );
     let got: Vec<String> = run("storage.elf", "dmshow --table")
         .lines()
         .map(str::to_string)
@@ -137,8 +146,7 @@ fn map_list_matches_dmsetup_info() {
 #[test]
 fn json_map_list_holds_the_uuids() {
     let truth = common::truth("storage");
-    let json: Value =
-        serde_json::from_str(&run("storage.elf", "dmshow --json")).expect("dmshow --json");
+    let json: Value = json("storage.elf", "dmshow --json");
     let list = json["devices"].as_array().expect("devices");
     for d in dm_devices(&truth) {
         let got = list
@@ -163,7 +171,11 @@ fn multipath_ll_shows_every_path_with_its_state() {
             .iter()
             .find(|d| d["dev"] == dev)
             .unwrap_or_else(|| panic!("no disk {dev}"));
-        let state = if p["state"] == "A" { "active" } else { "failed" };
+        let state = if p["state"] == "A" {
+            "active"
+        } else {
+            "failed"
+        };
         let want = format!(
             "{} {} {} {} running",
             disk["hctl"].as_str().expect("hctl"),
@@ -178,7 +190,10 @@ fn multipath_ll_shows_every_path_with_its_state() {
             .into_iter()
             .find(|d| d["name"] == map)
             .expect("the map");
-        let wwid = d["uuid"].as_str().expect("uuid").trim_start_matches("mpath-");
+        let wwid = d["uuid"]
+            .as_str()
+            .expect("uuid")
+            .trim_start_matches("mpath-");
         let head = format!("{map} ({wwid}) {}", d["kname"].as_str().expect("kname"));
         assert!(out.contains(&head), "{head} not in\n{out}");
     }
@@ -191,8 +206,7 @@ fn multipath_ll_shows_every_path_with_its_state() {
 #[test]
 fn lvs_lists_every_lvm_volume() {
     let truth = common::truth("storage");
-    let json: Value =
-        serde_json::from_str(&run("storage.elf", "dmshow --lvs --json")).expect("--lvs --json");
+    let json: Value = json("storage.elf", "dmshow --lvs --json");
     let lvs = json["lvs"].as_array().expect("lvs");
     let lvm: Vec<&Value> = dm_devices(&truth)
         .into_iter()
@@ -212,7 +226,12 @@ fn lvs_lists_every_lvm_volume() {
     }
     let text = run("storage.elf", "dmshow --lvs");
     for l in [
-        "lv_data ", "lv_stripe ", "thin1 ", "pool ", "lv_snap ", "[pool_tmeta]",
+        "lv_data ",
+        "lv_stripe ",
+        "thin1 ",
+        "pool ",
+        "lv_snap ",
+        "[pool_tmeta]",
     ] {
         assert!(text.contains(l), "{l} not in\n{text}");
     }
@@ -231,8 +250,7 @@ fn pvs_lists_the_disks_under_lvm() {
             .expect("disk by model")
             .to_string()
     };
-    let json: Value =
-        serde_json::from_str(&run("storage.elf", "dmshow --pvs --json")).expect("--pvs --json");
+    let json: Value = json("storage.elf", "dmshow --pvs --json");
     let mut pvs: Vec<String> = json["pvs"]
         .as_array()
         .expect("pvs")
@@ -248,8 +266,7 @@ fn pvs_lists_the_disks_under_lvm() {
 #[test]
 fn check_flags_failed_paths_and_suspended_maps_with_their_waiters() {
     let truth = common::truth("storage");
-    let json: Value =
-        serde_json::from_str(&run("storage.elf", "dmshow --check --json")).expect("--check --json");
+    let json: Value = json("storage.elf", "dmshow --check --json");
     // every failed path of the truth, and no other
     let failed: Vec<&str> = truth["dm_storage"]["paths"]
         .as_array()
@@ -297,8 +314,7 @@ fn check_flags_failed_paths_and_suspended_maps_with_their_waiters() {
 #[test]
 fn check_on_live_names_the_stuck_map_and_its_waiters() {
     let truth = common::truth("live");
-    let json: Value =
-        serde_json::from_str(&run("live.elf", "dmshow --check --json")).expect("--check --json");
+    let json: Value = json("live.elf", "dmshow --check --json");
     let susp: Vec<&Value> = findings(&json, "dm_suspended_io");
     // rkd-stuck (two dd) and rkd-fs (suspended under ext4)
     let stuck = susp

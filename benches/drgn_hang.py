@@ -2,7 +2,9 @@
 # task in D state (TASK_UNINTERRUPTIBLE) with its stack, and for a task blocked in
 # __mutex_lock / rwsem_down_{read,write}_slowpath the lock and its owner (the owner word with
 # its flag bits, `owner & ~0x7`, is the owning task_struct; an rwsem owned by readers keeps
-# the last reader there with RWSEM_READER_OWNED set).
+# the last reader there with RWSEM_READER_OWNED set). On PREEMPT_RT (a `struct mutex` with an
+# `rtmutex`), the lock comes from task->pi_blocked_on->lock and the owner from the rt_mutex's
+# owner (RT_MUTEX_HAS_WAITERS in bit 0); the enclosing mutex/rwsem/spinlock is not told apart.
 #
 # usage: drgn -c VMCORE -s VMLINUX benches/drgn_hang.py
 from drgn import FaultError, Object, ObjectAbsentError
@@ -44,6 +46,22 @@ def owner_of(kind, lock):
     return desc
 
 
+PREEMPT_RT = prog.type("struct mutex").has_member("rtmutex")
+
+
+def rt_lock_of(task):
+    """PREEMPT_RT: the rt_mutex_base a task is queued on and its owner, or None."""
+    w = task.pi_blocked_on
+    if not w.value_():
+        return None
+    base = w.lock
+    owner = Object(prog, "struct task_struct *", base.owner.value_() & ~0x1)
+    if not owner.value_():
+        return f"rt_mutex {base.value_():#x}: no owner"
+    return (f"rt_mutex {base.value_():#x}: owner {owner.pid.value_()} "
+            f"{owner.comm.string_().decode()} ({hex(owner.value_())})")
+
+
 count = 0
 for task in for_each_task(prog):
     if task_state_to_char(task) != "D":
@@ -53,6 +71,12 @@ for task in for_each_task(prog):
           f"\"{task.comm.string_().decode()}\"")
     trace = prog.stack_trace(task)
     print(trace)
+    if PREEMPT_RT:
+        rt = rt_lock_of(task)
+        if rt:
+            print(f"  blocked on {rt}")
+        print()
+        continue
     for frame in trace:
         found = lock_of(frame)
         if found is None:

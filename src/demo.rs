@@ -70,12 +70,14 @@ pub fn prepare(quiet: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
 /// of a task the dump really has in D state (else PID 1), and one Rhai line that follows
 /// pointers the way C's `->` does.
 pub fn tour(session: &crate::session::Session) -> String {
-    let stuck = crate::tasks::task_list(session).ok().and_then(|list| {
-        list.tasks
-            .iter()
-            .find(|t| t.state == crate::tasks::TaskState::Uninterruptible)
-            .map(|t| (t.pid, t.comm.clone()))
-    });
+    let stuck = crate::linux::sched::task_list(session)
+        .ok()
+        .and_then(|list| {
+            list.tasks
+                .iter()
+                .find(|t| t.state == crate::linux::sched::TaskState::Uninterruptible)
+                .map(|t| (t.pid, t.comm.clone()))
+        });
     let (pid, what) = match stuck {
         Some((pid, comm)) => (pid, format!("where {comm} (PID {pid}, in D state) sleeps")),
         None => (1, "where init (PID 1) sleeps".to_string()),

@@ -28,12 +28,11 @@ pub struct Session {
     types: OnceLock<std::result::Result<TypeIndex, String>>,
     self_ref: OnceLock<Weak<Session>>,
     paths: crate::value::PathCache,
-    /// The loaded modules, read on first use (see `modules.rs`).
-    pub(crate) module_table: OnceLock<std::result::Result<crate::modules::ModuleTable, String>>,
-    /// `init_uts_ns.name.release`, read on first use.
-    pub(crate) release: OnceLock<String>,
-    /// The vmlinux's source-line table, made on first use (see `modules.rs`).
-    pub(crate) lines: OnceLock<std::result::Result<crate::debuginfo::LineTable, String>>,
+    /// The kernel layer's per-session state (its lazy caches: the module table, ...), kept here
+    /// without the session knowing its type (see [`Session::kernel_state`]).
+    kernel_state: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
+    /// The vmlinux's source-line table, made on first use.
+    lines: OnceLock<std::result::Result<crate::debuginfo::LineTable, String>>,
     /// What the user should know about the dump as it opens (e.g. that the file ends early).
     open_warnings: Vec<String>,
 }
@@ -142,8 +141,7 @@ impl Session {
             types: OnceLock::new(),
             self_ref: OnceLock::new(),
             paths: crate::value::PathCache::new(),
-            module_table: OnceLock::new(),
-            release: OnceLock::new(),
+            kernel_state: OnceLock::new(),
             lines: OnceLock::new(),
             open_warnings: truncated.iter().cloned().collect(),
         };
@@ -339,6 +337,27 @@ impl Session {
             g.addr.wrapping_add(self.kaslr_offset())
         };
         Ok((addr, g.ty))
+    }
+}
+
+impl Session {
+    /// The state the layer above keeps for this session, made with `T::default()` on first
+    /// use. The kernel layer (`linux/`) is its one user; `None` if a different type
+    /// was stored first.
+    pub fn kernel_state<T: std::any::Any + Send + Sync + Default>(&self) -> Option<&T> {
+        self.kernel_state
+            .get_or_init(|| Box::new(T::default()))
+            .downcast_ref()
+    }
+
+    /// The vmlinux's source-line table (link-time addresses), made on first use.
+    pub fn line_table(&self) -> Result<&crate::debuginfo::LineTable> {
+        self.lines
+            .get_or_init(|| {
+                crate::debuginfo::LineTable::new(self.vmlinux().bytes()).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| Error::Kernel(e.clone()))
     }
 }
 

@@ -426,14 +426,31 @@ fn mismatched_vmlinux_is_named() {
     assert_clean_failure(&o, "both dumps");
 }
 
-fn tempdir() -> std::path::PathBuf {
+/// A scratch directory under the system temp dir, removed when dropped (also when the test
+/// fails: the copies of dumps made here are hundreds of MB).
+struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir() -> TempDir {
     let d = std::env::temp_dir().join(format!(
         "rkdump-cli-test-{}-{}",
         std::process::id(),
         rand_suffix()
     ));
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 fn rand_suffix() -> u64 {

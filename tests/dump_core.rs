@@ -8,9 +8,9 @@ mod common;
 use rkdump::addr::{Kva, Pa, Pfn};
 use rkdump::debuginfo::Vmlinux;
 use rkdump::dump::{self, CpuState, Dump, DumpFormat, PhysRange, VmcoreInfo};
+use rkdump::linux::sysinfo;
 use rkdump::memory::{MemoryError, PhysReader, ReadExt};
 use rkdump::session::Session;
-use rkdump::sysinfo;
 use std::path::Path;
 
 fn hex(v: &serde_json::Value) -> u64 {

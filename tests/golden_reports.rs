@@ -325,3 +325,20 @@ fn files_of_the_inode_lock_holder() {
 fn kmem_summary_command() {
     assert_golden("kmem_i_live", &live_command("kmem -i"));
 }
+
+/// scsishow's hosts, devices, targets, commands and findings on the storage dump; disk names
+/// (`sdX`, given in probe order, which varies between boots) become `sdX`, and the `INFO:`
+/// lines (devices whose probing counted an `ioerr_cnt`, which differs between kernels; the
+/// counters are asserted against the truth by `tests/scsishow.rs`) are left out.
+#[test]
+fn scsishow_report() {
+    let report = common::run_bin("storage.elf", "scsishow -s -d -T -c --check");
+    let disk = Regex::new(r"\bsd[a-z]+\b").expect("regex");
+    let report: String = report
+        .lines()
+        .filter(|l| !l.starts_with("INFO: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let report = disk.replace_all(&report, "sdX");
+    assert_golden("scsishow_storage", &normalize(&report, "storage"));
+}

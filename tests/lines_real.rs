@@ -6,7 +6,7 @@
 
 mod common;
 
-use rkdump::tasks::{self, TaskState};
+use rkdump::linux::sched::{self, TaskState};
 use std::collections::BTreeMap;
 
 const DRGN_SCRIPT: &str = r#"
@@ -78,8 +78,8 @@ fn compare(dump: &str, which: &str) -> (usize, usize, usize, usize) {
         "drgn found no {which} task with source lines in {dump}"
     );
 
-    let list = tasks::task_list(&s).expect("task list");
-    let chosen: Vec<&tasks::TaskInfo> = if which == "active" {
+    let list = sched::task_list(&s).expect("task list");
+    let chosen: Vec<&sched::TaskInfo> = if which == "active" {
         (0..list.current.len())
             .filter_map(|c| list.current_on(c))
             .collect()
@@ -91,7 +91,7 @@ fn compare(dump: &str, which: &str) -> (usize, usize, usize, usize) {
     };
     let mut ours: BTreeMap<u64, Vec<Level>> = BTreeMap::new();
     for t in chosen {
-        let trace = tasks::stack_trace(&s, &list, t).expect("stack trace");
+        let trace = rkdump::linux::stacktrace::stack_trace(&s, &list, t).expect("stack trace");
         let levels = ours.entry(t.addr).or_default();
         for f in &trace.frames {
             let chain = s.source_lines(f.lookup_pc()).unwrap_or_default();
@@ -181,7 +181,7 @@ fn frame_lines_agree_with_drgn_for_active_tasks_of_the_panic_dump() {
 fn bt_l_prints_file_and_line_and_reads_only_the_units_it_needs() {
     let s = common::open("live.elf");
     // A D-state task's trace goes through __schedule, which inlines context_switch.
-    let list = tasks::task_list(&s).expect("task list");
+    let list = sched::task_list(&s).expect("task list");
     let t = list
         .tasks
         .iter()

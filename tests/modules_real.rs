@@ -4,7 +4,7 @@
 
 mod common;
 
-use rkdump::tasks;
+use rkdump::linux::sched;
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -147,7 +147,7 @@ fn modules_and_module_types_agree_with_drgn() {
 #[test]
 fn bt_names_module_frames() {
     let s = open("live.elf");
-    let list = tasks::task_list(&s).expect("tasks");
+    let list = sched::task_list(&s).expect("tasks");
     let eh: Vec<_> = list
         .tasks
         .iter()
@@ -161,7 +161,7 @@ fn bt_names_module_frames() {
             .find(|l| l.contains("scsi_error_handler"))
             .unwrap_or_else(|| panic!("no scsi_error_handler frame:\n{text}"));
         assert!(line.ends_with("[scsi_mod]"), "{line}");
-        let trace = tasks::stack_trace(&s, &list, t).expect("trace");
+        let trace = rkdump::linux::stacktrace::stack_trace(&s, &list, t).expect("trace");
         let f = trace
             .frames
             .iter()
@@ -342,7 +342,7 @@ fn kmem_i_agrees_with_meminfo() {
     let s = open("live.elf");
     let m = rkdump::commands::kmem::meminfo(&s);
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
-    assert_eq!(Some(m.total), tasks::totalram_pages(&s));
+    assert_eq!(Some(m.total), rkdump::linux::mm::totalram_pages(&s));
     assert_eq!(m.total * 4, kb("MemTotal"));
     assert_eq!(m.commit_limit * 4, kb("CommitLimit"));
     let tol = m.total * 15 / 1000;
@@ -368,7 +368,7 @@ fn kmem_i_agrees_with_meminfo() {
 /// `subsys_private` as `class->p`; on 6.4+ (no `class->p`) one whose `class` is the class.
 #[test]
 fn block_class_subsys_is_the_same_both_ways() {
-    use rkdump::commands::dev::{class_subsys, ClassLayout};
+    use rkdump::linux::device::{class_subsys, ClassLayout};
     let s = open("live.elf");
     let (class, _) = s.global("block_class").expect("block_class");
     let k = class_subsys(&s, class, Some(ClassLayout::ClassKset)).expect("class_kset");
@@ -404,7 +404,7 @@ fn dev_d_agrees_with_crash() {
     };
     let s = open("live.elf");
     // Every disk's in-flight count was read (blk-mq: hctx_table, tags, sbitmaps).
-    let (disks, warnings) = rkdump::commands::dev::disks(&s).expect("disks");
+    let (disks, warnings) = rkdump::linux::block::disks(&s).expect("disks");
     assert!(warnings.is_empty(), "{warnings:?}");
     assert!(disks.iter().any(|d| d.mq) && disks.iter().any(|d| !d.mq));
     let text = run(&s, "dev -d");

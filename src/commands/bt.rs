@@ -6,10 +6,11 @@ use super::ps::{task_header, TaskFilter};
 use super::{Command, Data, Opts};
 use crate::addr::Kva;
 use crate::error::{Error, Result};
+use crate::linux::sched::{self, TaskInfo, TaskList, THREAD_SIZE};
+use crate::linux::stacktrace::{KernelOrcRef, KernelSymbols};
 use crate::memory::ReadExt;
 use crate::session::Session;
 use crate::stack::{ExceptionFrame, Frame, PtRegs, StackKind, StackTrace};
-use crate::tasks::{self, KernelOrcRef, KernelSymbols, TaskInfo, TaskList, THREAD_SIZE};
 use std::io::Write;
 
 /// The `bt` command.
@@ -236,7 +237,7 @@ fn print_source_lines(session: &Session, f: &Frame, out: &mut dyn Write) -> Resu
 }
 
 fn stack_base(session: &Session, t: &TaskInfo) -> Option<u64> {
-    let o = tasks::TaskOffsets::get(session).ok()?;
+    let o = sched::TaskOffsets::get(session).ok()?;
     session
         .read_u64(crate::memory::field(t.addr, o.stack).ok()?)
         .ok()
@@ -372,7 +373,7 @@ fn bt_selection<'a>(session: &Session, o: &Opts, list: &'a TaskList) -> Result<V
     }
     if o.has("p") {
         sel.push(
-            tasks::panic_task(session, list)
+            sched::panic_task(session, list)
                 .ok_or_else(|| Error::Usage("bt: no panic task found".into()))?,
         );
     }
@@ -385,7 +386,7 @@ fn bt_selection<'a>(session: &Session, o: &Opts, list: &'a TaskList) -> Result<V
         sel.extend(hits);
     }
     if sel.is_empty() {
-        let t = tasks::panic_task(session, list)
+        let t = sched::panic_task(session, list)
             .or_else(|| list.current_on(0))
             .ok_or_else(|| Error::Usage("bt: no current task".into()))?;
         sel.push(t);
@@ -478,15 +479,17 @@ pub fn trace_data(t: &TaskInfo, trace: &StackTrace) -> Data {
 /// the display options are ignored).
 pub fn bt_data(session: &Session, args: &[String]) -> Result<Vec<Data>> {
     let o = Opts::parse("bt", args, BT_FLAGS, "c", &[])?;
-    let list = tasks::task_list(session)?;
+    let list = sched::task_list(session)?;
     let sel = bt_selection(session, &o, &list)?;
-    let orc = tasks::kernel_orc_ref(session)?;
+    let orc = crate::linux::stacktrace::kernel_orc_ref(session)?;
     sel.into_iter()
-        .map(|t| match tasks::stack_trace_with(session, &orc, &list, t) {
-            Ok(trace) => Ok(trace_data(t, &trace)),
-            Err(Error::Interrupted) => Err(Error::Interrupted),
-            Err(e) => Ok(super::task_error_data(t, &e)),
-        })
+        .map(
+            |t| match crate::linux::stacktrace::stack_trace_with(session, &orc, &list, t) {
+                Ok(trace) => Ok(trace_data(t, &trace)),
+                Err(Error::Interrupted) => Err(Error::Interrupted),
+                Err(e) => Ok(super::task_error_data(t, &e)),
+            },
+        )
         .collect()
 }
 
@@ -502,9 +505,9 @@ impl Command for Bt {
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let o = Opts::parse("bt", args, BT_FLAGS, "c", &[])?;
-        let list = tasks::task_list(session)?;
+        let list = sched::task_list(session)?;
         let sel = bt_selection(session, &o, &list)?;
-        let orc = tasks::kernel_orc_ref(session)?;
+        let orc = crate::linux::stacktrace::kernel_orc_ref(session)?;
         let style = Style {
             frame_data: o.has("f"),
             sym_off: o.has("s"),
@@ -563,7 +566,7 @@ fn run_one(
         }
         return Ok(());
     }
-    let trace = tasks::stack_trace_with(session, orc, list, t)?;
+    let trace = crate::linux::stacktrace::stack_trace_with(session, orc, list, t)?;
     if o.has("t") || o.has("T") {
         let Some(base) = stack_base(session, t) else {
             return Ok(());

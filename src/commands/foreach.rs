@@ -4,8 +4,8 @@
 use super::ps::{select, TaskFilter};
 use super::{Command, Data, Opts};
 use crate::error::{Error, Result};
+use crate::linux::sched;
 use crate::session::Session;
-use crate::tasks;
 use std::io::Write;
 
 /// The `foreach` command.
@@ -81,7 +81,7 @@ fn plan(session: &Session, args: &[String]) -> Result<Option<(String, Vec<String
             _ => filters.push(TaskFilter::parse(w)?),
         }
     }
-    let list = tasks::task_list(session)?;
+    let list = sched::task_list(session)?;
     let chosen: Vec<String> = select(&list, &filters)
         .into_iter()
         .filter(|t| !user || !t.is_kthread())

@@ -80,7 +80,7 @@ pub fn meminfo(s: &Session) -> MemInfo {
     };
     let total = get(
         "totalram_pages",
-        crate::tasks::totalram_pages(s).ok_or_else(|| Error::Kernel("unreadable".into())),
+        crate::linux::mm::totalram_pages(s).ok_or_else(|| Error::Kernel("unreadable".into())),
     );
     let free = get(
         "NR_FREE_PAGES",

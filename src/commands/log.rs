@@ -2,9 +2,9 @@
 
 use super::{Command, Data, Opts};
 use crate::error::Result;
-use crate::printk::{format_timestamp, read_log, LogRecord};
+use crate::linux::printk::{format_timestamp, read_log, LogRecord};
+use crate::linux::sysinfo::{format_date_utc, monotonic_ns, wall_seconds};
 use crate::session::Session;
-use crate::sysinfo::{format_date_utc, monotonic_ns, wall_seconds};
 use std::io::Write;
 
 /// The `log` command.

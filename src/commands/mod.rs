@@ -41,7 +41,7 @@ pub use data::Data;
 pub fn report_task_error(
     out: &mut dyn Write,
     cmd: &str,
-    t: &crate::tasks::TaskInfo,
+    t: &crate::linux::sched::TaskInfo,
     e: Error,
 ) -> Result<()> {
     match e {
@@ -69,7 +69,7 @@ pub fn guarded<T>(line: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 /// The structured counterpart of [`report_task_error`]: the task's entry carries the error.
-pub fn task_error_data(t: &crate::tasks::TaskInfo, e: &Error) -> Data {
+pub fn task_error_data(t: &crate::linux::sched::TaskInfo, e: &Error) -> Data {
     Data::map([
         ("pid", Data::Int(t.pid.into())),
         ("comm", Data::Str(t.comm.clone())),

@@ -3,7 +3,7 @@
 
 use super::{Command, Data, Opts};
 use crate::error::{Error, Result};
-use crate::modules::{taint_string, ModuleInfo, ModuleTable};
+use crate::linux::module::{taint_string, ModuleInfo, ModuleTable};
 use crate::session::Session;
 use std::io::Write;
 use std::path::Path;

@@ -4,8 +4,9 @@
 
 use super::{Command, Data, Opts};
 use crate::error::{Error, Result};
+use crate::linux::mm::{TaskMem, UserMemError};
+use crate::linux::sched::{self, TaskInfo, TaskList, TaskState};
 use crate::session::Session;
-use crate::tasks::{self, TaskInfo, TaskList, TaskMem, TaskState, UserMemError};
 use std::io::Write;
 
 /// The `ps` command.
@@ -151,7 +152,7 @@ pub fn since_last_run(list: &TaskList, t: &TaskInfo) -> u64 {
 }
 
 /// Nanoseconds `t` has existed: its CPU's runqueue clock minus its start time (`ps -t`).
-fn run_time(list: &TaskList, t: &TaskInfo, tm: &tasks::TaskTimes) -> u64 {
+fn run_time(list: &TaskList, t: &TaskInfo, tm: &sched::TaskTimes) -> u64 {
     let clock = list.rq_clock.get(t.cpu as usize).copied().unwrap_or(0);
     clock.saturating_sub(tm.start_time)
 }
@@ -209,7 +210,7 @@ fn row_data(list: &TaskList, t: &TaskInfo, m: TaskMem) -> Vec<(&'static str, Dat
 /// code to count.
 fn ps_data(session: &Session, args: &[String]) -> Result<Data> {
     let o = Opts::parse("ps", args, PS_FLAGS, "", &[])?;
-    let list = tasks::task_list(session)?;
+    let list = sched::task_list(session)?;
     let sel = ps_selection(&o, &list)?;
     if o.has("S") {
         let mut counts: std::collections::BTreeMap<TaskState, i64> = Default::default();
@@ -223,7 +224,7 @@ fn ps_data(session: &Session, args: &[String]) -> Result<Data> {
                 .collect(),
         ));
     }
-    let mem = tasks::task_memory(session, &list);
+    let mem = crate::linux::mm::task_memory(session, &list);
     let pids = |v: Vec<&TaskInfo>| Data::list(v.into_iter().map(|t| Data::Int(t.pid.into())));
     let mut rows = Vec::with_capacity(sel.len());
     for t in sel {
@@ -235,7 +236,7 @@ fn ps_data(session: &Session, args: &[String]) -> Result<Data> {
             row.push(("children", pids(children(&list, t))));
         }
         if o.has("t") {
-            let tm = tasks::task_times(session, t.addr)?;
+            let tm = sched::task_times(session, t.addr)?;
             row.push(("run_time_ns", Data::uint(run_time(&list, t, &tm))));
             row.push(("start_time", Data::uint(tm.start_time)));
             row.push(("utime", Data::uint(tm.utime)));
@@ -243,7 +244,7 @@ fn ps_data(session: &Session, args: &[String]) -> Result<Data> {
         }
         if o.has("a") {
             let strs = |v: Vec<String>| Data::list(v.into_iter().map(Data::Str));
-            match tasks::task_args(session, t) {
+            match crate::linux::mm::task_args(session, t) {
                 Ok((argv, env)) => {
                     row.push(("args", strs(argv)));
                     row.push(("env", strs(env)));
@@ -276,7 +277,7 @@ impl Command for Ps {
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let o = Opts::parse("ps", args, PS_FLAGS, "", &[])?;
-        let list = tasks::task_list(session)?;
+        let list = sched::task_list(session)?;
         let mut sel = ps_selection(&o, &list)?;
         if o.has("S") {
             // States in the order they first appear in the task list, as crash counts them.
@@ -343,7 +344,7 @@ impl Command for Ps {
                 format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
             };
             for t in &sel {
-                let tm = tasks::task_times(session, t.addr)?;
+                let tm = sched::task_times(session, t.addr)?;
                 writeln!(out, "{}", task_header(t))?;
                 writeln!(out, "    RUN TIME: {}", ns(run_time(&list, t, &tm)))?;
                 writeln!(out, "  START TIME: {}", tm.start_time)?;
@@ -357,7 +358,7 @@ impl Command for Ps {
             let mut filtered = false;
             for t in &sel {
                 writeln!(out, "{}", task_header(t))?;
-                match tasks::task_args(session, t) {
+                match crate::linux::mm::task_args(session, t) {
                     Ok((argv, env)) => {
                         writeln!(out, "ARG: {}", argv.join(" "))?;
                         for (j, e) in env.iter().enumerate() {
@@ -381,7 +382,7 @@ impl Command for Ps {
             }
             return Ok(());
         }
-        let mem = tasks::task_memory(session, &list);
+        let mem = crate::linux::mm::task_memory(session, &list);
         writeln!(
             out,
             "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM"

@@ -7,8 +7,8 @@
 use super::{parse_address, Command, Opts};
 use crate::debuginfo::TypeId;
 use crate::error::{Error, Result};
+use crate::linux::type_scope::{split_module_selector, ScopedType};
 use crate::session::Session;
-use crate::type_scope::{split_module_selector, ScopedType};
 use crate::value::decl::{definition, layout};
 use crate::value::format::{format_member_line, format_value, FormatOptions, Radix};
 use crate::value::{expr, Target, Value};

@@ -3,8 +3,8 @@
 
 use super::{Command, Data, Opts};
 use crate::error::Result;
+use crate::linux::sysinfo::{self as facts, SysInfo};
 use crate::session::Session;
-use crate::sysinfo::{self as facts, SysInfo};
 use std::io::Write;
 
 /// The `sys` command.

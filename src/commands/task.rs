@@ -5,8 +5,8 @@ use super::ps::{task_header, TaskFilter};
 use super::struct_cmd::StructCmd;
 use super::{Command, Data, Opts};
 use crate::error::{Error, Result};
+use crate::linux::sched::{self, TaskInfo, TaskList};
 use crate::session::Session;
-use crate::tasks::{self, TaskInfo, TaskList};
 use crate::value::{Scalar, Value};
 use std::io::Write;
 
@@ -74,7 +74,7 @@ fn task_selection<'a>(
     }
     if sel.is_empty() {
         sel.push(
-            tasks::panic_task(session, list)
+            sched::panic_task(session, list)
                 .or_else(|| list.current_on(0))
                 .ok_or_else(|| Error::Usage("task: no current task".into()))?,
         );
@@ -123,7 +123,7 @@ pub fn task_data(session: &Session, t: &TaskInfo) -> Result<Data> {
 
 /// The structured `task ARGS`, one map per task.
 pub fn tasks_data(session: &Session, args: &[String]) -> Result<Vec<Data>> {
-    let list = tasks::task_list(session)?;
+    let list = sched::task_list(session)?;
     task_selection(session, args, &list)?
         .into_iter()
         .map(|t| task_data(session, t))
@@ -142,7 +142,7 @@ impl Command for Task {
     }
     fn run(&self, session: &Session, args: &[String], out: &mut dyn Write) -> Result<()> {
         let o = Opts::parse("task", args, "xd", "R", &[])?;
-        let list = tasks::task_list(session)?;
+        let list = sched::task_list(session)?;
         let sel = task_selection(session, args, &list)?;
         let radix: Vec<String> = ["x", "d"]
             .iter()

@@ -6,9 +6,9 @@
 
 use crate::commands::Registry;
 use crate::debuginfo::{Type, TypeId, TypeIndex};
+use crate::linux::type_scope::ScopedType;
 use crate::script::live::Shape;
 use crate::session::Session;
-use crate::type_scope::ScopedType;
 use std::collections::BTreeMap;
 
 /// Most candidates offered at once.

@@ -6,7 +6,7 @@
 //! Must not import `repl`.
 
 use super::api::objects::KObj;
-use crate::type_scope::ScopedType;
+use crate::linux::type_scope::ScopedType;
 use rhai::{Array, Dynamic, Map};
 use std::collections::BTreeMap;
 

@@ -5,6 +5,7 @@
 //! `arch/x86/include/asm/orc_types.h`). Module tables (`mod->arch.orc_unwind_ip`) use the
 //! same encoding. Must not import `dump`, `session` or `commands`.
 
+use crate::debuginfo::Vmlinux;
 use thiserror::Error;
 
 /// `ORC_REG_UNDEFINED`: no CFA; for an `end` entry, the end of the stack.
@@ -225,6 +226,29 @@ impl OrcTable {
         let i = idx.checked_sub(1)?;
         self.entries.get(i)
     }
+}
+
+/// The kernel image's ORC table (link-time addresses) and the text range it covers:
+/// `[_stext, _einittext)` (init text, freed after boot, may still be on the idle task's
+/// stack), else `[_stext, _etext)`, else the table's own range.
+pub fn vmlinux_table(v: &Vmlinux, layout: OrcLayout) -> Result<(OrcTable, (u64, u64)), OrcError> {
+    let ip_sec = v
+        .section(".orc_unwind_ip")
+        .ok_or(OrcError::Missing(".orc_unwind_ip"))?;
+    let ips = v
+        .section_data(".orc_unwind_ip")
+        .ok_or(OrcError::Missing(".orc_unwind_ip"))?;
+    let orcs = v
+        .section_data(".orc_unwind")
+        .ok_or(OrcError::Missing(".orc_unwind"))?;
+    let table = OrcTable::parse(ip_sec.addr, ips, orcs, layout)?;
+    let sym = |n: &str| v.symbols().lookup(n).map(|x| x.addr);
+    let end = sym("_einittext").or_else(|| sym("_etext"));
+    let text = match (sym("_stext"), end) {
+        (Some(a), Some(b)) => (a, b),
+        _ => table.range().map(|(a, b)| (a, b + 1)).unwrap_or((0, 0)),
+    };
+    Ok((table, text))
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@
 //! print(`${d.format}: ${d.file_size / 1048576} MB of ${d.ram_bytes / 1048576} MB RAM`);
 //! ```
 
+use crate::linux::sysinfo;
 use crate::script::HostContext;
-use crate::sysinfo;
 use rhai::{Dynamic, Engine, Map, INT};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -144,7 +144,7 @@ fn dump_facts(ctx: &HostContext) -> Map {
 /// Registers `kernel`, `kernel_info()`, `sys_info()`, `dump_info()` and the version type.
 pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn("taint_string", |mask: INT| {
-        crate::modules::taint_string(mask as u64)
+        crate::linux::module::taint_string(mask as u64)
     });
     engine
         .register_type_with_name::<KernelVersion>("KernelVersion")

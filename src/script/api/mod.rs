@@ -1,6 +1,7 @@
 //! The script API, one file per surface. `register_all` wires every surface into an engine.
 
 pub mod addr;
+pub mod block;
 pub mod commands;
 pub mod files;
 pub mod kernel;
@@ -31,6 +32,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<HostContext>) {
     text::register(engine);
     files::register(engine, ctx);
     vfs::register(engine, ctx);
+    block::register(engine, ctx);
 }
 
 /// Registers `f` under each of `names` (snake_case name first, then PyKdump aliases).

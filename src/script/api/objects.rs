@@ -12,11 +12,11 @@
 //! ```
 
 use crate::debuginfo::{Type, TypeId, TypeIndex};
+use crate::linux::type_scope::{ScopedTarget, ScopedType, TypeScope};
 use crate::register_aliases;
 use crate::script::error::{from_error, runtime};
 use crate::script::HostContext;
 use crate::session::Session;
-use crate::type_scope::{ScopedTarget, ScopedType, TypeScope};
 use crate::value::{format, Value, ValueError};
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
 use std::sync::Arc;

@@ -12,10 +12,10 @@
 
 use super::addr::Addr;
 use super::objects::KObj;
+use crate::linux::sched::{self, TaskInfo, TaskList};
 use crate::script::error::{from_error, runtime};
 use crate::script::HostContext;
 use crate::session::Session;
-use crate::tasks::{self, TaskInfo, TaskList};
 use crate::value::Value;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
 use std::sync::{Arc, OnceLock};
@@ -25,19 +25,19 @@ type R<T> = Result<T, Box<EvalAltResult>>;
 /// The task list and unwinder tables, read once per run.
 struct Cache {
     list: OnceLock<Result<TaskList, String>>,
-    orc: OnceLock<Result<tasks::KernelOrcRef, String>>,
+    orc: OnceLock<Result<crate::linux::stacktrace::KernelOrcRef, String>>,
 }
 
 impl Cache {
     fn list(&self, s: &Session) -> R<&TaskList> {
         self.list
-            .get_or_init(|| tasks::task_list(s).map_err(|e| e.to_string()))
+            .get_or_init(|| sched::task_list(s).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| runtime("task", e.clone(), None))
     }
-    fn orc(&self, s: &Session) -> R<&tasks::KernelOrcRef> {
+    fn orc(&self, s: &Session) -> R<&crate::linux::stacktrace::KernelOrcRef> {
         self.orc
-            .get_or_init(|| tasks::kernel_orc_ref(s).map_err(|e| e.to_string()))
+            .get_or_init(|| crate::linux::stacktrace::kernel_orc_ref(s).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| runtime("stack", e.clone(), None))
     }
@@ -128,8 +128,13 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
         let f = move |t: Dynamic| -> R<Array> {
             let list = k.list(&c.session)?;
             let info = info_of(list, &t)?;
-            let trace = tasks::stack_trace_with(&c.session, k.orc(&c.session)?, list, info)
-                .map_err(from_error)?;
+            let trace = crate::linux::stacktrace::stack_trace_with(
+                &c.session,
+                k.orc(&c.session)?,
+                list,
+                info,
+            )
+            .map_err(from_error)?;
             Ok(trace
                 .frames
                 .iter()
@@ -159,8 +164,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
     engine.register_fn("has_func", move |t: Dynamic, name: &str| -> R<bool> {
         let list = k.list(&c.session)?;
         let info = info_of(list, &t)?;
-        let trace = tasks::stack_trace_with(&c.session, k.orc(&c.session)?, list, info)
-            .map_err(from_error)?;
+        let trace =
+            crate::linux::stacktrace::stack_trace_with(&c.session, k.orc(&c.session)?, list, info)
+                .map_err(from_error)?;
         Ok(trace.has_func(name))
     });
 }

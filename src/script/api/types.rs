@@ -12,10 +12,10 @@
 //! ```
 
 use crate::debuginfo::{Type, TypeId, TypeIndex};
+use crate::linux::type_scope::ScopedType;
 use crate::register_aliases;
 use crate::script::error::{from_error, runtime};
 use crate::script::HostContext;
-use crate::type_scope::ScopedType;
 use rhai::{Dynamic, Engine, EvalAltResult, Map, INT};
 use std::sync::Arc;
 

@@ -16,7 +16,7 @@
 
 use super::addr::address_arg;
 use super::objects::{report_walk, KObj};
-use crate::commands::{files, mount};
+use crate::linux::fs;
 use crate::script::error::{from_error, runtime};
 use crate::script::HostContext;
 use crate::value::Value;
@@ -38,22 +38,22 @@ pub fn register(engine: &mut Engine, ctx: &Arc<HostContext>) {
                 None,
             ));
         }
-        files::d_path(&c.session, address_arg(&mnt)?, address_arg(&dentry)?).map_err(from_error)
+        fs::d_path(&c.session, address_arg(&mnt)?, address_arg(&dentry)?).map_err(from_error)
     });
     let c = ctx.clone();
     engine.register_fn(
         "d_path",
         move |mnt: Dynamic, dentry: Dynamic| -> R<String> {
-            files::d_path(&c.session, address_arg(&mnt)?, address_arg(&dentry)?).map_err(from_error)
+            fs::d_path(&c.session, address_arg(&mnt)?, address_arg(&dentry)?).map_err(from_error)
         },
     );
     let c = ctx.clone();
     engine.register_fn("dentry_path", move |dentry: Dynamic| -> R<String> {
-        files::dentry_path(&c.session, address_arg(&dentry)?).map_err(from_error)
+        fs::dentry_path(&c.session, address_arg(&dentry)?).map_err(from_error)
     });
     let c = ctx.clone();
     engine.register_fn("mounts", move || -> R<Array> {
-        let (list, warnings) = mount::mounts(&c.session).map_err(from_error)?;
+        let (list, warnings) = fs::mounts(&c.session).map_err(from_error)?;
         report_walk(&c, "mounts", 0, &warnings);
         let mt = c.session.find_type("struct mount").map_err(from_error)?;
         Ok(list

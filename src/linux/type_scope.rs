@@ -19,7 +19,7 @@
 
 use crate::debuginfo::{Type, TypeId, TypeIndex};
 use crate::error::{Error, Result};
-use crate::modules::{ModuleDebug, ModuleTarget};
+use crate::linux::module::{ModuleDebug, ModuleTarget};
 use crate::session::Session;
 use crate::value::{Target, Value};
 use std::sync::Arc;

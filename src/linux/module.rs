@@ -8,6 +8,7 @@
 //! Must not import `commands`, `script` or `repl`.
 
 use crate::addr::Kva;
+use crate::arch::x86_64::orc::{OrcLayout, OrcTable, ORC_ENTRY_SIZE};
 use crate::debuginfo::{objfile, LineFrame, LineTable, TypeId, TypeIndex};
 use crate::error::{Error, Result};
 use crate::memory::{MemoryReader, ReadExt};
@@ -635,6 +636,41 @@ pub fn read_module(s: &Session, ty: TypeId, addr: u64) -> Result<ModuleInfo> {
     })
 }
 
+/// The ORC table of one loaded module, in runtime addresses.
+#[derive(Debug, Clone)]
+pub struct ModuleOrc {
+    /// Module name.
+    pub name: String,
+    /// Text range `[start, end)`.
+    pub text: (u64, u64),
+    /// Its table.
+    pub table: OrcTable,
+}
+
+/// Reads the ORC table of module `m` (`mod->arch.num_orcs`, `orc_unwind_ip`, `orc_unwind`)
+/// for its text `[base, base + text_size)`.
+pub fn module_orc(s: &Session, m: &ModuleInfo, layout: OrcLayout) -> Option<ModuleOrc> {
+    let ty = s.find_type("struct module").ok()?;
+    let v = Value::at(ty, m.addr);
+    let n = v.member_u64(s, "arch.num_orcs").ok()? as usize;
+    // A module has a few thousand entries; more than 4 Mi is a corrupt count.
+    if n == 0 || n > 1 << 22 {
+        return None;
+    }
+    let ip_at = v.member_u64(s, "arch.orc_unwind_ip").ok()?;
+    let orc_at = v.member_u64(s, "arch.orc_unwind").ok()?;
+    let ip_bytes = s.read_vec(Kva(ip_at), n.checked_mul(4)?).ok()?;
+    let orc_bytes = s
+        .read_vec(Kva(orc_at), n.checked_mul(ORC_ENTRY_SIZE)?)
+        .ok()?;
+    let table = OrcTable::parse(ip_at, &ip_bytes, &orc_bytes, layout).ok()?;
+    Some(ModuleOrc {
+        name: m.name.clone(),
+        text: (m.base, m.base.checked_add(m.text_size)?),
+        table,
+    })
+}
+
 /// Reads `mod->kallsyms`: `num_symtab` `Elf64_Sym`s, their names in `strtab` and their type
 /// letters in `typetab` (since 5.2; before, the letter was kept in `st_size`... not handled).
 fn read_kallsyms(s: &Session, m: &Value) -> Result<Vec<ModuleSymbol>> {
@@ -747,7 +783,7 @@ pub struct ModuleAwareSymbols<'a>(pub &'a Session);
 
 impl SymbolResolver for ModuleAwareSymbols<'_> {
     fn resolve(&self, addr: u64) -> Option<ResolvedSymbol> {
-        crate::tasks::KernelSymbols(self.0)
+        crate::linux::stacktrace::KernelSymbols(self.0)
             .resolve(addr)
             .or_else(|| self.0.modules().ok()?.resolve_code(addr))
     }
@@ -822,8 +858,8 @@ impl Target for ModuleTarget<'_> {
 impl Session {
     /// The module table, read on first use (kept for the session's life).
     pub fn modules(&self) -> Result<&ModuleTable> {
-        let r = self
-            .module_table
+        let r = crate::linux::state(self)?
+            .modules
             .get_or_init(|| read_modules(self).map_err(|e| e.to_string()));
         r.as_ref().map_err(|e| Error::Kernel(e.clone()))
     }
@@ -831,9 +867,13 @@ impl Session {
     /// The kernel release (`init_uts_ns.name.release`, read once), used to find module
     /// debuginfo; empty when unreadable.
     pub fn release_cached(&self) -> String {
-        self.release
+        let Ok(state) = crate::linux::state(self) else {
+            return String::new();
+        };
+        state
+            .release
             .get_or_init(|| {
-                crate::sysinfo::utsname(self)
+                crate::linux::sysinfo::utsname(self)
                     .map(|u| u.release)
                     .unwrap_or_default()
             })
@@ -845,14 +885,6 @@ impl Session {
     pub fn module_debuginfo(&self, name: &str) -> Option<Arc<ModuleDebug>> {
         let rel = self.release_cached();
         self.modules().ok()?.debuginfo(&rel, name)
-    }
-
-    /// The vmlinux's source-line table (link-time addresses), made on first use.
-    pub fn line_table(&self) -> Result<&LineTable> {
-        self.lines
-            .get_or_init(|| LineTable::new(self.vmlinux().bytes()).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| Error::Kernel(e.clone()))
     }
 
     /// The source position of runtime code address `addr` with its inline chain, innermost
@@ -933,8 +965,10 @@ impl Session {
     pub fn module_type(&self, name: &str) -> Option<(ModuleTarget<'_>, TypeId)> {
         let st = self.lookup_type(name).ok()?;
         match st.scope {
-            crate::type_scope::TypeScope::Module(d) => Some((ModuleTarget::new(self, d), st.id)),
-            crate::type_scope::TypeScope::Vmlinux => None,
+            crate::linux::type_scope::TypeScope::Module(d) => {
+                Some((ModuleTarget::new(self, d), st.id))
+            }
+            crate::linux::type_scope::TypeScope::Vmlinux => None,
         }
     }
 }

@@ -1,20 +1,14 @@
 //! Tasks: walking every task and thread, decoding their state into crash's codes, the
-//! current task of each CPU, memory use (`%MEM`, `VSZ`, `RSS`), run times, user memory
-//! (argv/environment), and the backtrace of a task (ORC unwinding from the dump's registers
-//! or from the task's saved switch frame).
+//! current task of each CPU, run times, and finding a task by PID, address or panic CPU.
+//! Memory use is in `mm.rs`, backtraces in `stacktrace.rs`.
 //!
 //! Member offsets are resolved once per vmlinux and cached ([`TaskOffsets::get`]); reads are
 //! raw little-endian loads at those offsets. Must not import `commands` or `script`.
 
-use crate::addr::{Kva, Pa};
-use crate::arch::x86_64::orc::{OrcEntry, OrcLayout, OrcTable};
-use crate::arch::x86_64::unwind::{self, OrcSource, PtRegs, UnwindStart};
-use crate::arch::x86_64::CPU_ENTRY_AREA_BASE;
-use crate::arch::Arch;
+use crate::addr::Kva;
 use crate::error::{Error, Result};
-use crate::memory::{MemoryError, PhysReader, ReadExt};
+use crate::memory::{MemoryError, ReadExt};
 use crate::session::Session;
-use crate::stack::{ResolvedSymbol, StackKind, StackRegion, StackTrace, SymbolResolver};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -22,13 +16,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 const MAX_TASKS: usize = 4_000_000;
 /// `THREAD_SIZE` on x86_64 without KASAN (16 KiB).
 pub const THREAD_SIZE: u64 = 16 * 1024;
-/// `IRQ_STACK_SIZE` on x86_64 without KASAN.
-pub const IRQ_STACK_SIZE: u64 = 16 * 1024;
 /// `PF_KTHREAD`: the task is a kernel thread.
 pub const PF_KTHREAD: u32 = 0x0020_0000;
 /// `PF_IDLE`: the task is an idle task.
 pub const PF_IDLE: u32 = 0x0000_0002;
-const PAGE_SIZE: u64 = 4096;
 
 // Task state bits (include/linux/sched.h). These values hold since 4.14 (TASK_PARKED moved to
 // 0x40 and TASK_DEAD to 0x80 then); 5.14 renamed `state` to `__state` (handled in the
@@ -59,6 +50,9 @@ pub const TASK_WAKING: u32 = 0x0200;
 pub const TASK_NOLOAD: u32 = 0x0400;
 /// `TASK_NEW`.
 pub const TASK_NEW: u32 = 0x0800;
+/// `TASK_RTLOCK_WAIT` (5.15+): a PREEMPT_RT task sleeping on a spinlock_t/rwlock_t; the kernel
+/// reports it as uninterruptible (`__task_state_index`), and so does `decode`.
+pub const TASK_RTLOCK_WAIT: u32 = 0x1000;
 
 /// A task state as crash prints it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,7 +98,7 @@ impl TaskState {
         if state & (TASK_UNINTERRUPTIBLE | TASK_NOLOAD) == TASK_UNINTERRUPTIBLE | TASK_NOLOAD {
             return TaskState::Idle;
         }
-        if state & TASK_UNINTERRUPTIBLE != 0 {
+        if state & (TASK_UNINTERRUPTIBLE | TASK_RTLOCK_WAIT) != 0 {
             return TaskState::Uninterruptible;
         }
         if state & TASK_INTERRUPTIBLE != 0 {
@@ -268,7 +262,7 @@ pub struct TaskOffsets {
     pub prio: Option<u64>,
 }
 
-fn cache<T: Send + Sync + 'static>(
+pub(crate) fn cache<T: Send + Sync + 'static>(
     slot: &'static OnceLock<Mutex<HashMap<String, Arc<T>>>>,
     key: String,
     make: impl FnOnce() -> Result<T>,
@@ -284,7 +278,7 @@ fn cache<T: Send + Sync + 'static>(
     Ok(v)
 }
 
-fn vmlinux_key(s: &Session) -> String {
+pub(crate) fn vmlinux_key(s: &Session) -> String {
     s.vmlinux()
         .build_id_hex()
         .unwrap_or_else(|| s.vmlinux().path().display().to_string())
@@ -604,104 +598,6 @@ pub fn task_list(s: &Session) -> Result<TaskList> {
     })
 }
 
-/// Memory use of one task, as `ps` shows it.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct TaskMem {
-    /// Virtual size in KiB (`total_vm` pages).
-    pub vsz_kb: u64,
-    /// Resident set in KiB (file + anon + shmem pages).
-    pub rss_kb: u64,
-    /// RSS as a percentage of `totalram_pages`.
-    pub pct: f64,
-}
-
-/// `totalram_pages` (`_totalram_pages` since 5.0, an `atomic_long_t`).
-pub fn totalram_pages(s: &Session) -> Option<u64> {
-    ["_totalram_pages", "totalram_pages"]
-        .iter()
-        .find_map(|n| s.symbol_addr(n))
-        .and_then(|a| s.read_u64(Kva(a)).ok())
-}
-
-/// Memory use of every user task, keyed by task address. Pre-6.2 kernels keep per-thread RSS
-/// deltas in `task->rss_stat` (SPLIT_RSS_COUNTING); they are added for each thread of the mm,
-/// as crash does.
-pub fn task_memory(s: &Session, list: &TaskList) -> HashMap<u64, TaskMem> {
-    let mut out = HashMap::new();
-    let Ok(o) = TaskOffsets::get(s) else {
-        return out;
-    };
-    let total = totalram_pages(s).unwrap_or(0);
-    // MM_FILEPAGES, MM_ANONPAGES, (MM_SWAPENTS), MM_SHMEMPAGES.
-    let rss_counters = [0u64, 1, 3];
-    let mut per_mm_delta: HashMap<u64, i64> = HashMap::new();
-    if let Some(off) = o.task_rss_stat {
-        for t in list.tasks.iter().filter(|t| t.mm != 0) {
-            let d: i64 = rss_counters
-                .iter()
-                .filter_map(|i| s.read_u32(Kva(t.addr + off + i * 4)).ok())
-                .map(|v| i64::from(v as i32))
-                .sum();
-            *per_mm_delta.entry(t.mm).or_default() += d;
-        }
-    }
-    let mut per_mm: HashMap<u64, TaskMem> = HashMap::new();
-    for t in &list.tasks {
-        if t.mm == 0 || t.is_kthread() {
-            continue;
-        }
-        let m = *per_mm.entry(t.mm).or_insert_with(|| {
-            let vm = o
-                .mm_total_vm
-                .and_then(|off| s.read_u64(crate::memory::field(t.mm, off).ok()?).ok())
-                .unwrap_or(0);
-            let rss: i64 = if let Some(off) = o.mm_rss_stat {
-                rss_counters
-                    .iter()
-                    .filter_map(|i| s.read_u64(Kva(t.mm.wrapping_add(off + i * 8))).ok())
-                    .map(|v| v as i64)
-                    .sum()
-            } else if let Some(pc) = o.mm_rss_percpu {
-                rss_counters
-                    .iter()
-                    .map(|i| percpu_counter_sum(s, t.mm.wrapping_add(pc[0] + i * pc[1]), pc))
-                    .sum()
-            } else {
-                0
-            } + per_mm_delta.get(&t.mm).copied().unwrap_or(0);
-            let rss = rss.max(0) as u64;
-            TaskMem {
-                vsz_kb: vm * 4,
-                rss_kb: rss * 4,
-                pct: if total > 0 {
-                    rss as f64 * 100.0 / total as f64
-                } else {
-                    0.0
-                },
-            }
-        });
-        out.insert(t.addr, m);
-    }
-    out
-}
-
-/// `percpu_counter_sum()` of the `struct percpu_counter` at `addr` (`pc`: the offsets of
-/// [`TaskOffsets::mm_rss_percpu`]): the folded `count` plus every possible CPU's `s32` delta,
-/// as drgn and crash read the 6.2+ mm counters. Unreadable parts count as 0.
-fn percpu_counter_sum(s: &Session, addr: u64, pc: [u64; 4]) -> i64 {
-    let count = s
-        .read_u64(Kva(addr.wrapping_add(pc[2])))
-        .map(|v| v as i64)
-        .unwrap_or(0);
-    let Ok(counters) = s.read_u64(Kva(addr.wrapping_add(pc[3]))) else {
-        return count;
-    };
-    s.per_cpu_offsets()
-        .iter()
-        .filter_map(|off| s.read_u32(Kva(counters.wrapping_add(*off))).ok())
-        .fold(count, |acc, v| acc.saturating_add(i64::from(v as i32)))
-}
-
 /// Run-time facts of a task (`ps -t`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TaskTimes {
@@ -728,447 +624,6 @@ pub fn task_times(s: &Session, addr: u64) -> Result<TaskTimes> {
         stime: r(o.stime),
         sum_exec_runtime: r(o.sum_exec_runtime),
     })
-}
-
-/// Why user memory of a task could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserMemError {
-    /// A kernel thread has no user memory.
-    NoMm,
-    /// A page of it is not in the dump (filtered, e.g. `makedumpfile -d 31` drops user pages).
-    NotInDump(MemoryError),
-}
-
-/// Reads `len` bytes of user memory at `va` through the task's page tables (`mm->pgd`).
-pub fn read_user(
-    s: &Session,
-    mm: u64,
-    va: u64,
-    len: usize,
-) -> std::result::Result<Vec<u8>, UserMemError> {
-    let o = TaskOffsets::get(s).map_err(|_| UserMemError::NoMm)?;
-    let pgd_off = o.mm_pgd.ok_or(UserMemError::NoMm)?;
-    if mm == 0 {
-        return Err(UserMemError::NoMm);
-    }
-    let pgd = s
-        .read_u64(crate::memory::field(mm, pgd_off).map_err(UserMemError::NotInDump)?)
-        .map_err(UserMemError::NotInDump)?;
-    let root = s.translate(Kva(pgd)).map_err(UserMemError::NotInDump)?;
-    let mut out = vec![0u8; len];
-    let mut done = 0usize;
-    while done < len {
-        let at = va.wrapping_add(done as u64);
-        let n = ((PAGE_SIZE - (at & (PAGE_SIZE - 1))) as usize).min(len - done);
-        let pa = s
-            .paging()
-            .translate_with_root(s.dump() as &dyn PhysReader, root, at)
-            .map_err(UserMemError::NotInDump)?;
-        s.dump()
-            .read_phys(Pa(pa.0), &mut out[done..done + n])
-            .map_err(UserMemError::NotInDump)?;
-        done += n;
-    }
-    Ok(out)
-}
-
-/// The argument and environment strings of a user task (`ps -a`).
-pub fn task_args(
-    s: &Session,
-    task: &TaskInfo,
-) -> std::result::Result<(Vec<String>, Vec<String>), UserMemError> {
-    let o = TaskOffsets::get(s).map_err(|_| UserMemError::NoMm)?;
-    let [a, b, c, d] = o.mm_args.ok_or(UserMemError::NoMm)?;
-    if task.mm == 0 {
-        return Err(UserMemError::NoMm);
-    }
-    let r = |off: u64| {
-        crate::memory::field(task.mm, off)
-            .and_then(|a| s.read_u64(a))
-            .unwrap_or(0)
-    };
-    let split = |start: u64, end: u64| -> std::result::Result<Vec<String>, UserMemError> {
-        let len = end.saturating_sub(start).min(128 * 1024) as usize;
-        let bytes = read_user(s, task.mm, start, len)?;
-        Ok(bytes
-            .split(|&b| b == 0)
-            .filter(|w| !w.is_empty())
-            .map(|w| String::from_utf8_lossy(w).into_owned())
-            .collect())
-    };
-    Ok((split(r(a), r(b))?, split(r(c), r(d))?))
-}
-
-/// The kernel's release `major.minor` from `init_uts_ns` or VMCOREINFO.
-pub fn kernel_version(s: &Session) -> Option<(u32, u32)> {
-    let rel = crate::sysinfo::utsname(s).map(|u| u.release).or_else(|| {
-        s.dump()
-            .vmcoreinfo()
-            .and_then(|v| v.get("OSRELEASE"))
-            .map(str::to_string)
-    })?;
-    let mut it = rel.split(|c: char| !c.is_ascii_digit());
-    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-}
-
-/// A kernel ORC table (link-time addresses) with its text range, shared per vmlinux.
-type SharedOrc = Arc<(OrcTable, (u64, u64))>;
-/// A cache of values keyed by vmlinux (or dump) identity.
-type Cache<T> = OnceLock<Mutex<HashMap<String, T>>>;
-
-/// Parses the kernel image's ORC table (link-time addresses) and its text range.
-fn parse_kernel_orc(s: &Session) -> Result<(OrcTable, (u64, u64))> {
-    // struct orc_entry's bitfields changed in 6.4 (see `OrcLayout`).
-    let (major, minor) = kernel_version(s).unwrap_or((6, 1));
-    let layout = OrcLayout::for_version(major, minor);
-    let v = s.vmlinux();
-    let ip_sec = v
-        .section(".orc_unwind_ip")
-        .ok_or_else(|| Error::Kernel("no .orc_unwind_ip section in the vmlinux".into()))?;
-    let ips = v
-        .section_data(".orc_unwind_ip")
-        .ok_or_else(|| Error::Kernel("empty .orc_unwind_ip section".into()))?;
-    let orcs = v
-        .section_data(".orc_unwind")
-        .ok_or_else(|| Error::Kernel("no .orc_unwind section in the vmlinux".into()))?;
-    let table = OrcTable::parse(ip_sec.addr, ips, orcs, layout)
-        .map_err(|e| Error::Kernel(e.to_string()))?;
-    let sym = |n: &str| v.symbols().lookup(n).map(|x| x.addr);
-    // Init text (freed after boot, but still on the idle task's stack) lies past _etext.
-    let end = sym("_einittext").or_else(|| sym("_etext"));
-    let text = match (sym("_stext"), end) {
-        (Some(a), Some(b)) => (a, b),
-        _ => table.range().map(|(a, b)| (a, b + 1)).unwrap_or((0, 0)),
-    };
-    Ok((table, text))
-}
-
-/// The ORC table of one loaded module, in runtime addresses.
-#[derive(Debug, Clone)]
-pub struct ModuleOrc {
-    /// Module name.
-    pub name: String,
-    /// Text range `[start, end)`.
-    pub text: (u64, u64),
-    /// Its table.
-    pub table: OrcTable,
-}
-
-/// Kernel ORC (link-time addresses, shared per vmlinux) with this dump's KASLR slide, plus
-/// the ORC tables of the loaded modules (read from `mod->arch.orc_unwind*`).
-#[derive(Debug, Clone)]
-pub struct KernelOrcRef {
-    table: SharedOrc,
-    slide: u64,
-    modules: Arc<Vec<ModuleOrc>>,
-}
-
-impl KernelOrcRef {
-    /// The loaded modules' ORC tables.
-    pub fn modules(&self) -> &[ModuleOrc] {
-        &self.modules
-    }
-}
-
-impl OrcSource for KernelOrcRef {
-    fn orc_for(&self, ip: u64) -> Option<OrcEntry> {
-        let link = ip.wrapping_sub(self.slide);
-        let (lo, hi) = self.table.1;
-        if link >= lo && link < hi {
-            return self.table.0.lookup(link).copied();
-        }
-        self.modules
-            .iter()
-            .find(|m| ip >= m.text.0 && ip < m.text.1)
-            .and_then(|m| m.table.lookup(ip).copied())
-    }
-}
-
-/// Most modules walked (loop protection).
-const MAX_MODULES: usize = 10_000;
-
-/// Reads the ORC tables of every loaded module. Kernels before 6.4 describe module text
-/// with `core_layout` (`base`, `text_size`); 6.4 replaced it with `mem[MOD_TEXT]`
-/// (`base`, `size`). A module whose tables cannot be read is skipped (its frames fall back to
-/// frame pointers).
-pub fn module_orcs(s: &Session) -> Vec<ModuleOrc> {
-    let mut out = Vec::new();
-    let Some(head) = s.symbol_addr("modules") else {
-        return out;
-    };
-    let off = |p: &str| s.offset_of("struct module", p).ok();
-    let (Some(list), Some(name_off), Some(num), Some(ips), Some(orcs)) = (
-        off("list"),
-        off("name"),
-        off("arch.num_orcs"),
-        off("arch.orc_unwind_ip"),
-        off("arch.orc_unwind"),
-    ) else {
-        return out;
-    };
-    let text = match (off("core_layout.base"), off("core_layout.text_size")) {
-        (Some(b), Some(t)) => Some((b, t, 4u64)),
-        _ => match (off("mem[0].base"), off("mem[0].size")) {
-            (Some(b), Some(t)) => Some((b, t, 4u64)),
-            _ => None,
-        },
-    };
-    let Some((base_off, size_off, size_width)) = text else {
-        return out;
-    };
-    let (major, minor) = kernel_version(s).unwrap_or((6, 1));
-    let layout = OrcLayout::for_version(major, minor);
-    let mut node = s.read_u64(Kva(head)).unwrap_or(head);
-    let mut seen = HashSet::new();
-    while node != head && node != 0 && out.len() < MAX_MODULES && seen.insert(node) {
-        let m = node.wrapping_sub(list);
-        let next = s.read_u64(Kva(node)).unwrap_or(head);
-        let read = || -> Option<ModuleOrc> {
-            let n = s.read_u32(crate::memory::field(m, num).ok()?).ok()? as usize;
-            let ip_at = s.read_u64(crate::memory::field(m, ips).ok()?).ok()?;
-            let orc_at = s.read_u64(crate::memory::field(m, orcs).ok()?).ok()?;
-            let base = s.read_u64(crate::memory::field(m, base_off).ok()?).ok()?;
-            let size = if size_width == 4 {
-                u64::from(s.read_u32(crate::memory::field(m, size_off).ok()?).ok()?)
-            } else {
-                s.read_u64(crate::memory::field(m, size_off).ok()?).ok()?
-            };
-            if n == 0 || n > 1 << 22 {
-                return None;
-            }
-            let ip_bytes = s.read_vec(Kva(ip_at), n.checked_mul(4)?).ok()?;
-            let orc_bytes = s
-                .read_vec(
-                    Kva(orc_at),
-                    n.checked_mul(crate::arch::x86_64::orc::ORC_ENTRY_SIZE)?,
-                )
-                .ok()?;
-            let table = OrcTable::parse(ip_at, &ip_bytes, &orc_bytes, layout).ok()?;
-            Some(ModuleOrc {
-                name: s
-                    .read_cstring(crate::memory::field(m, name_off).ok()?, 56)
-                    .unwrap_or_default(),
-                text: (base, base.checked_add(size)?),
-                table,
-            })
-        };
-        if let Some(mo) = read() {
-            out.push(mo);
-        }
-        node = next;
-    }
-    out
-}
-
-/// Shared, cached kernel ORC for the session, with the modules' tables.
-pub fn kernel_orc_ref(s: &Session) -> Result<KernelOrcRef> {
-    static CACHE: Cache<SharedOrc> = OnceLock::new();
-    static MODS: Cache<Arc<Vec<ModuleOrc>>> = OnceLock::new();
-    let table = cache(&CACHE, vmlinux_key(s), || parse_kernel_orc(s))?;
-    // Module tables depend on the dump (load addresses), not only on the vmlinux.
-    let dump_key = format!("{}|{}", vmlinux_key(s), s.dump().path().display());
-    let modules = cache(&MODS, dump_key, || Ok(module_orcs(s)))?;
-    Ok(KernelOrcRef {
-        table,
-        slide: s.kaslr_offset(),
-        modules,
-    })
-}
-
-/// Resolves text addresses through the session's symbol table, then loaded modules' kallsyms.
-pub struct KernelSymbols<'a>(pub &'a Session);
-
-impl SymbolResolver for KernelSymbols<'_> {
-    fn resolve(&self, addr: u64) -> Option<ResolvedSymbol> {
-        // Module code: named from the module's kallsyms (`modules.rs`).
-        let Some((sym, off)) = self.0.symbol_at(addr) else {
-            return self.0.modules().ok()?.resolve_code(addr);
-        };
-        if sym.kind != crate::debuginfo::SymbolKind::Text {
-            return None;
-        }
-        // Past the end of a sized function: not this function (module or stray address).
-        if sym.size > 0 && off >= sym.size {
-            return None;
-        }
-        Some(ResolvedSymbol {
-            name: sym.name.clone(),
-            start: addr.wrapping_sub(off),
-            module: None,
-        })
-    }
-}
-
-/// The stacks a task's frames can lie on: its own stack, and the IRQ and exception stacks of
-/// its CPU.
-pub fn stack_regions(s: &Session, task: &TaskInfo) -> Vec<StackRegion> {
-    let mut out = Vec::new();
-    if let Ok(o) = TaskOffsets::get(s) {
-        if let Ok(base) = crate::memory::field(task.addr, o.stack).and_then(|a| s.read_u64(a)) {
-            out.push(StackRegion {
-                kind: StackKind::Task,
-                start: base,
-                end: base.wrapping_add(THREAD_SIZE),
-            });
-        }
-    }
-    let cpu = task.cpu as usize;
-    out.extend(cpu_stack_regions(s, cpu));
-    out
-}
-
-/// The IRQ, exception (IST) and entry stacks of `cpu`.
-pub fn cpu_stack_regions(s: &Session, cpu: usize) -> Vec<StackRegion> {
-    let mut out = Vec::new();
-    // 6.1 keeps the IRQ stack pointer in the per-CPU `hardirq_stack_ptr`; 6.2 moved it to
-    // `pcpu_hot.hardirq_stack_ptr`. It points at the top word (stack + IRQ_STACK_SIZE - 8).
-    let top = s
-        .per_cpu_addr("hardirq_stack_ptr", cpu)
-        .or_else(|| {
-            let off = s.offset_of("struct pcpu_hot", "hardirq_stack_ptr").ok()?;
-            Some(s.per_cpu_addr("pcpu_hot", cpu)? + off)
-        })
-        .and_then(|a| s.read_u64(Kva(a)).ok());
-    if let Some(top) = top.filter(|&t| t != 0) {
-        let end = top.wrapping_add(8);
-        out.push(StackRegion {
-            kind: StackKind::Irq,
-            start: end.wrapping_sub(IRQ_STACK_SIZE),
-            end,
-        });
-    }
-    // Exception stacks: the per-CPU `cea_exception_stacks` points into the cpu_entry_area.
-    if let Some(estacks) = s
-        .per_cpu_addr("cea_exception_stacks", cpu)
-        .and_then(|a| s.read_u64(Kva(a)).ok())
-    {
-        if let Ok(types) = s.types() {
-            if let Ok(ty) = s.find_type("struct cea_exception_stacks") {
-                for (name, member) in [
-                    ("DF", "DF_stack"),
-                    ("NMI", "NMI_stack"),
-                    ("DB", "DB_stack"),
-                    ("MCE", "MCE_stack"),
-                    ("VC", "VC_stack"),
-                    ("VC2", "VC2_stack"),
-                ] {
-                    let Ok(m) = types.member(ty, member) else {
-                        continue;
-                    };
-                    let size = types.size_of(m.ty).unwrap_or(0);
-                    if size == 0 {
-                        continue;
-                    }
-                    let start = estacks.wrapping_add(m.offset);
-                    out.push(StackRegion {
-                        kind: StackKind::Exception(name),
-                        start,
-                        end: start.wrapping_add(size),
-                    });
-                }
-            }
-        }
-    }
-    // The entry (trampoline) stack: before 6.2 the cpu_entry_area of CPU n is at
-    // CPU_ENTRY_AREA_BASE + PAGE_SIZE + n * sizeof(struct cpu_entry_area) (6.2 randomized it).
-    if let (Ok(types), Ok(cea)) = (s.types(), s.find_type("struct cpu_entry_area")) {
-        if let (Ok(size), Ok(m)) = (types.size_of(cea), types.member(cea, "entry_stack_page")) {
-            let msize = types.size_of(m.ty).unwrap_or(PAGE_SIZE);
-            let start = CPU_ENTRY_AREA_BASE
-                .wrapping_add(PAGE_SIZE)
-                .wrapping_add(size.wrapping_mul(cpu as u64))
-                .wrapping_add(m.offset);
-            out.push(StackRegion {
-                kind: StackKind::Entry,
-                start,
-                end: start.wrapping_add(msize),
-            });
-        }
-    }
-    out
-}
-
-/// The CPU whose dump registers belong to `task`, if it was running at dump time.
-pub fn task_cpu_regs(s: &Session, list: &TaskList, task: &TaskInfo) -> Option<PtRegs> {
-    let cpu = list.current.iter().position(|&c| c == task.addr)?;
-    let st = s.dump().cpus().iter().find(|c| c.cpu as usize == cpu)?;
-    let r = &st.regs;
-    Some(PtRegs {
-        r15: r.r15,
-        r14: r.r14,
-        r13: r.r13,
-        r12: r.r12,
-        bp: r.rbp,
-        bx: r.rbx,
-        r11: r.r11,
-        r10: r.r10,
-        r9: r.r9,
-        r8: r.r8,
-        ax: r.rax,
-        cx: r.rcx,
-        dx: r.rdx,
-        si: r.rsi,
-        di: r.rdi,
-        orig_ax: r.orig_rax,
-        ip: r.rip,
-        cs: r.cs,
-        flags: r.eflags,
-        sp: r.rsp,
-        ss: r.ss,
-    })
-}
-
-/// Where the unwind of `task` starts: the dump's registers of its CPU if it was running,
-/// else its saved `inactive_task_frame` at `thread.sp`.
-pub fn unwind_start(s: &Session, list: &TaskList, task: &TaskInfo) -> Result<UnwindStart> {
-    if let Some(regs) = task_cpu_regs(s, list, task) {
-        return Ok(UnwindStart {
-            ip: regs.ip,
-            sp: regs.sp,
-            bp: regs.bp,
-            regs: Some(regs),
-            slot: regs.sp,
-            signal: true,
-        });
-    }
-    let o = TaskOffsets::get(s)?;
-    let sp = s.read_u64(crate::memory::field(task.addr, o.thread_sp)?)?;
-    let bp = s.read_u64(Kva(sp.wrapping_add(o.frame_bp)))?;
-    let slot = sp.wrapping_add(o.frame_ret);
-    let ip = s.read_u64(Kva(slot))?;
-    // A task that never ran returns to ret_from_fork, which the kernel treats as a signal
-    // frame (look up its own IP).
-    let signal = s.symbol_addr("ret_from_fork") == Some(ip);
-    Ok(UnwindStart {
-        ip,
-        sp: sp.wrapping_add(o.frame_size),
-        bp,
-        regs: None,
-        slot,
-        signal,
-    })
-}
-
-/// The backtrace of `task`. Never fails once the start is known: a stopped unwind returns its
-/// frames with warnings.
-pub fn stack_trace(s: &Session, list: &TaskList, task: &TaskInfo) -> Result<StackTrace> {
-    let orc = kernel_orc_ref(s)?;
-    stack_trace_with(s, &orc, list, task)
-}
-
-/// [`stack_trace`] with an already loaded ORC table (for many tasks).
-pub fn stack_trace_with(
-    s: &Session,
-    orc: &KernelOrcRef,
-    list: &TaskList,
-    task: &TaskInfo,
-) -> Result<StackTrace> {
-    let start = unwind_start(s, list, task)?;
-    let regions = stack_regions(s, task);
-    let region_of = |a: u64| regions.iter().position(|r| r.contains(a));
-    let same = |a: u64, b: u64| region_of(a).is_some() && region_of(a) == region_of(b);
-    let raw = unwind::unwind(s, orc, start, &same);
-    Ok(StackTrace::from_unwound(raw, &KernelSymbols(s), &regions))
 }
 
 /// Resolves a `bt`/`ps` argument: a decimal PID or a task address.
@@ -1207,6 +662,8 @@ mod tests {
         assert_eq!(TaskState::decode(0x102, 0).code(), "UN");
         // TASK_IDLE = UN | NOLOAD.
         assert_eq!(TaskState::decode(0x402, 0).code(), "ID");
+        // TASK_RTLOCK_WAIT (PREEMPT_RT spinlock waiter) counts as UN, as in /proc.
+        assert_eq!(TaskState::decode(TASK_RTLOCK_WAIT, 0).code(), "UN");
         assert_eq!(TaskState::decode(0, EXIT_ZOMBIE).code(), "ZO");
         assert_eq!(TaskState::decode(TASK_DEAD, EXIT_DEAD).code(), "DE");
         assert_eq!(TaskState::decode(4, 0).code(), "ST");

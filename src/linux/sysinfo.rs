@@ -233,9 +233,9 @@ pub fn online_cpus(s: &Session) -> Option<u64> {
         .or_else(|| Some(s.dump().cpus().len() as u64).filter(|&n| n > 0))
 }
 
-/// Addresses of every task (threads and idle tasks included); see [`crate::tasks::task_addresses`].
+/// Addresses of every task (threads and idle tasks included); see [`crate::linux::sched::task_addresses`].
 pub fn task_addresses(s: &Session) -> Option<Vec<u64>> {
-    crate::tasks::task_addresses(s).ok()
+    crate::linux::sched::task_addresses(s).ok()
 }
 
 /// Memory size: the pages present in every NUMA node (`node_data[]`), else the dump's RAM.
@@ -320,11 +320,23 @@ pub fn sys_info(s: &Session) -> SysInfo {
         },
         memory: memory_bytes.map(format_memory),
         memory_bytes,
-        panic: crate::printk::read_log(s)
+        panic: crate::linux::printk::read_log(s)
             .ok()
-            .and_then(|log| crate::printk::panic_message(s, &log)),
+            .and_then(|log| crate::linux::printk::panic_message(s, &log)),
         hz,
     }
+}
+
+/// The kernel's release `major.minor` from `init_uts_ns` or VMCOREINFO.
+pub fn kernel_version(s: &Session) -> Option<(u32, u32)> {
+    let rel = utsname(s).map(|u| u.release).or_else(|| {
+        s.dump()
+            .vmcoreinfo()
+            .and_then(|v| v.get("OSRELEASE"))
+            .map(str::to_string)
+    })?;
+    let mut it = rel.split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
 #[cfg(test)]

@@ -51,6 +51,9 @@ const PER_LINE: &[&str] = &[
     "foreach_un_bt_live",
     "nfsshow_nfs",
     "hanginfo_nfs",
+    "dmshow_storage",
+    "dmshow_storage_check",
+    "dmshow_storage_ll",
 ];
 
 /// Compares `text` with snapshot `name`, one per kernel line for the names in [`PER_LINE`].
@@ -159,6 +162,29 @@ fn hanginfo_report() {
 fn hanginfo_verbose_sorted_report() {
     let report = common::run_bin("live.elf", "hanginfo -v --sortbypid");
     assert_golden("hanginfo_live_verbose", &normalize(&report, "live"));
+}
+
+/// A `dmshow` report on the storage dump, normalized, with SCSI disk names as `sdX`: the
+/// storage guest's disks probe in parallel, so their letters change from boot to boot.
+fn dmshow_storage(args: &str) -> String {
+    let report = common::run_bin("storage.elf", &format!("dmshow {args}"));
+    let sd = Regex::new(r"\bsd[a-z]+\b").expect("regex");
+    normalize(&sd.replace_all(&report, "sdX"), "storage")
+}
+
+#[test]
+fn dmshow_report() {
+    assert_golden("dmshow_storage", &dmshow_storage(""));
+}
+
+#[test]
+fn dmshow_check_report() {
+    assert_golden("dmshow_storage_check", &dmshow_storage("--check"));
+}
+
+#[test]
+fn dmshow_multipath_report() {
+    assert_golden("dmshow_storage_ll", &dmshow_storage("-ll"));
 }
 
 #[test]

@@ -331,18 +331,6 @@ fn check_on_live_names_the_stuck_map_and_its_waiters() {
 fn help_and_bad_options() {
     let out = run("storage.elf", "dmshow -h");
     assert!(out.contains("--table") && out.contains("-ll") && out.contains("--check"));
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rkdump"))
-        .arg("-q")
-        .arg(common::vmlinux())
-        .arg(common::fixture("storage.elf"))
-        .arg("-c")
-        .arg("dmshow --bogus")
-        .output()
-        .expect("runs rkdump");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let all = common::run_bin_failing("storage.elf", "dmshow --bogus");
     assert!(all.contains("unknown option --bogus"), "{all}");
 }

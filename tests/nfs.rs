@@ -243,18 +243,7 @@ fn nfsshow_server_view_matches_nfsd() {
 fn nfsshow_help_and_bad_option() {
     let out = common::run_bin(DUMP, "nfsshow -h");
     assert!(out.contains("--maxrpctasks"), "{out}");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rkdump"))
-        .arg("-q")
-        .arg(common::vmlinux())
-        .arg(common::fixture(DUMP))
-        .args(["-c", "nfsshow --bogus"])
-        .output()
-        .expect("runs rkdump");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let all = common::run_bin_failing(DUMP, "nfsshow --bogus");
     assert!(all.contains("unknown option --bogus"), "{all}");
 }
 

@@ -272,6 +272,26 @@ pub fn drgn_bin() -> PathBuf {
     drgn_python().with_file_name("drgn")
 }
 
+/// `rkdump -q VMLINUX FIXTURE -c CMD` that must fail: its stdout and stderr joined (the error
+/// message a user sees); fails the test when it exits zero.
+pub fn run_bin_failing(dump: &str, cmd: &str) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rkdump"))
+        .arg("-q")
+        .arg(vmlinux())
+        .arg(fixture(dump))
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .expect("runs rkdump");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "{cmd} succeeded:\n{all}");
+    all
+}
+
 /// Output of the `rkdump` binary: `rkdump -q VMLINUX FIXTURE -c CMD`; fails the test when it
 /// exits non-zero.
 pub fn run_bin(dump: &str, cmd: &str) -> String {

@@ -1,5 +1,6 @@
 //! Networking basics: the network devices of a namespace (the initial one by default) with
-//! their IPv4 and IPv6 addresses, and the sockets among a task's open files (family, type, addresses, ports).
+//! their IPv4 and IPv6 addresses, and the sockets among a task's open files (family, type,
+//! addresses, ports).
 
 use super::fs::open_files;
 use crate::error::Result;

@@ -270,15 +270,18 @@ fn task_list_matches_guest() {
     // Exact on the PID set and on each name, with the one difference /proc makes on purpose:
     // since 5.x /proc/PID/comm of a kernel thread shows its full name (`kthread->full_name`,
     // so task->comm is its first 15 bytes) and a workqueue worker's shows `comm-workqueue`
-    // (`wq_worker_comm`). The guest's scenario is quiescent when it prints the truth and the
-    // dump follows at once, so no kernel thread comes or goes in between on this fixture.
+    // (`wq_worker_comm`; `comm+workqueue` while it runs a work item). The guest's scenario is
+    // quiescent when it prints the truth and the dump follows at once, so no kernel thread
+    // comes or goes in between on this fixture.
     let got_pids: Vec<u64> = got.iter().map(|(p, _)| *p).collect();
     let want_pids: Vec<u64> = want.iter().map(|(p, _)| *p).collect();
     assert_eq!(got_pids, want_pids, "PIDs differ from the guest's /proc");
     for ((pid, ours), (_, proc_comm)) in got.iter().zip(&want) {
         let same = ours == proc_comm
             || (ours.len() == 15 && proc_comm.starts_with(ours.as_str()))
-            || (ours.starts_with("kworker/") && proc_comm.starts_with(&format!("{ours}-")));
+            || (ours.starts_with("kworker/")
+                && (proc_comm.starts_with(&format!("{ours}-"))
+                    || proc_comm.starts_with(&format!("{ours}+"))));
         assert!(
             same,
             "pid {pid}: task->comm {ours:?} vs /proc {proc_comm:?}"

@@ -23,6 +23,11 @@ else:
     tasks = [t for t in for_each_task(prog) if task_state_to_char(t) == 'D']
 for t in tasks:
     for f in prog.stack_trace(t):
+        # The kernel stack ends where a syscall's pt_regs hold the user pc: drgn goes on
+        # unwinding the user stack by frame pointers, and a stale word there may be a module
+        # address (a bogus kernel frame with a line).
+        if f.pc < 0xffff800000000000:
+            break
         try:
             fn, line, col = f.source()
         except LookupError:

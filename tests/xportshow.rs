@@ -316,19 +316,26 @@ fn interfaces_routes_and_neighbours_equal_ip() {
                 }
             }
         }
-        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        let mut got: Vec<String> = arr(&of_ns(&j["routes"], &ns["inum"])["routes"])
-            .iter()
-            .map(|r| norm(r["line"].as_str().unwrap_or("")))
-            .collect();
-        let mut want: Vec<String> = arr(&ns["routes"])
-            .iter()
-            .map(|r| norm(r["line"].as_str().unwrap_or("")))
-            .collect();
-        got.sort();
-        want.sort();
-        assert!(!want.is_empty());
-        assert_eq!(got, want, "{}: routes", ns["name"]);
+        // Route lines, whitespace-normalised and sorted: IPv4 (`routes`, `ip route`) and IPv6
+        // (`routes6`, `ip -6 route`: link-local and multicast routes, and fd00:1::/64 in the
+        // initial namespace).
+        let lines = |v: &Value| {
+            let mut l: Vec<String> = arr(v)
+                .iter()
+                .map(|r| {
+                    let t = r["line"].as_str().unwrap_or("");
+                    t.split_whitespace().collect::<Vec<_>>().join(" ")
+                })
+                .collect();
+            l.sort();
+            l
+        };
+        for key in ["routes", "routes6"] {
+            let want = lines(&ns[key]);
+            assert!(!want.is_empty(), "{}: the truth has no {key}", ns["name"]);
+            let got = lines(&of_ns(&j["routes"], &ns["inum"])[key]);
+            assert_eq!(got, want, "{}: {key}", ns["name"]);
+        }
         // A resolved entry ages (REACHABLE, STALE, DELAY, PROBE) between the truth and the
         // dump; its address, device and link-layer address do not.
         let resolved = ["REACHABLE", "STALE", "DELAY", "PROBE"];

@@ -327,6 +327,42 @@ fn check_on_live_names_the_stuck_map_and_its_waiters() {
         sorted_pids(&stuck["objects"]["pids"]),
         stuck_pids(&truth, &["reader", "writer"])
     );
+    // rkd-fs: the tasks in I/O under the ext4 on it (the direct writer, the one waiting on a
+    // buffer, the one on a page, sync), told as hanginfo tells them (block::io_wait); the
+    // journal thread may be waiting on a buffer of it too.
+    let fs = susp
+        .iter()
+        .find(|f| f["objects"]["map"] == "rkd-fs")
+        .unwrap_or_else(|| panic!("rkd-fs not flagged: {json}"));
+    let got = sorted_pids(&fs["objects"]["pids"]);
+    let hang = &truth["fs_hang"];
+    let want: Vec<i64> = hang["tasks"]
+        .as_array()
+        .expect("fs_hang tasks")
+        .iter()
+        .filter(|t| {
+            ["holder", "fpos_holder", "cold_reader", "sync"]
+                .contains(&t["role"].as_str().unwrap_or(""))
+        })
+        .map(|t| t["pid"].as_i64().expect("pid"))
+        .collect();
+    assert_eq!(want.len(), 4, "the truth has the four I/O waiters: {hang}");
+    for p in &want {
+        assert!(
+            got.contains(p),
+            "pid {p} not among rkd-fs's waiters {got:?}"
+        );
+    }
+    let comms = fs["objects"]["comms"].as_array().expect("comms");
+    let pids = fs["objects"]["pids"].as_array().expect("pids");
+    for (p, c) in pids.iter().zip(comms) {
+        let p = p.as_i64().expect("pid");
+        let c = c.as_str().unwrap_or("");
+        assert!(
+            want.contains(&p) || c.starts_with("jbd2/"),
+            "pid {p} ({c}) is not an I/O waiter of rkd-fs"
+        );
+    }
 }
 
 #[test]

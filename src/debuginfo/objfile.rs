@@ -138,9 +138,12 @@ pub fn debug_str_may_name(elf: &[u8], name: &str) -> bool {
     let Ok(strings) = sec.data() else {
         return true;
     };
-    strings
-        .split(|&b| b == 0)
-        .any(|s| s.ends_with(name.as_bytes()))
+    // A string that ends with `name` puts `name` right before a NUL: one SIMD substring search
+    // instead of splitting the section into its strings.
+    let mut needle = Vec::with_capacity(name.len() + 1);
+    needle.extend_from_slice(name.as_bytes());
+    needle.push(0);
+    memchr::memmem::find(strings, &needle).is_some() || strings.ends_with(name.as_bytes())
 }
 
 #[cfg(test)]
